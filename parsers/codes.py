@@ -1,0 +1,187 @@
+"""Find Spark codes in text, repair copy-paste damage, and reject look-alikes.
+
+A Spark code is '#' plus a long base64 run. Mail clients and people damage it in a few known
+ways (a line break or space inside, quoted-printable leftovers, a lost '#'); hashtags, invoice
+numbers, URL fragments and tokens in links look a little like it. Text handed to `find_codes`
+has already had zero-width characters removed (see `normalize_text`).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import regex
+
+CODE_MIN = 40
+CODE_MAX = 120
+
+_INVISIBLE = regex.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f]")
+_SPACES = regex.compile(r"[\u00a0\u2007\u202f]")
+# Links and addresses are masked before looking for codes, so a '#fragment' or a token inside
+# a tracking URL is never taken for one. Angle-bracketed and bare forms alike.
+URL = regex.compile(
+    r"(?i)\b(?:https?://|www\.)[^\s<>\"'“”‘’()\[\]{}]+|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+)
+_PIECE = regex.compile(r"[A-Za-z0-9+/]+(?:=3D|=){0,3}")
+_HASH = regex.compile(r"(?<![\w/&?=#%.-])#(?=[A-Za-z0-9+/])")
+_GAP = regex.compile(r"[ \t]{0,3}\n[ \t>]{0,4}|[ \t]{1,2}")
+_BARE = regex.compile(r"(?<![\w/+=#&?%.-])[A-Za-z0-9+/]{30,}(?:=3D|=){0,3}(?![\w/+=&?%-])")
+# Words that say "the next thing is the code" in the languages creators write in.
+_LABEL = regex.compile(
+    r"(?i)(?:\b(?:spark(?:\s*ads?)?|auth(?:ori[sz]ation)?|ad|post|video|access|tiktok)"
+    r"[\s-]*(?:code|key)\b|\bcode\b|\bc[óo]digo\b|\bautori[sz]ierungscode\b|\bcodice\b"
+    r"|\bcode\s+d['’]autorisation\b|\bautorisatiecode\b|\bcode\s+spark\b)"
+)
+_LABEL_WINDOW = 60
+
+
+@dataclass(frozen=True, slots=True)
+class CodeMatch:
+    code: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class DamagedCode:
+    """Text presented as a code that cannot be one: reported, never guessed."""
+
+    text: str
+    start: int
+    why: str
+
+
+def normalize_text(text: str) -> str:
+    """Drop characters that are invisible in a mail client but split a code in the bytes."""
+    return str(_SPACES.sub(" ", _INVISIBLE.sub("", text))).replace("\r\n", "\n")
+
+
+def mask_urls(text: str) -> str:
+    """The same text with every link and email address blanked out, offsets unchanged."""
+    return str(URL.sub(lambda m: " " * len(m.group()), text))
+
+
+def looks_random(body: str, *, strict: bool = True) -> bool:
+    """Base64 of random bytes switches between upper, lower and digits far more than words do.
+
+    Separates a code from a camel-case hashtag (#GlowBrandPartner2026). Random base64 switches
+    class at about 65% of positions, camel-case words at 30-45%; `strict` is for short runs,
+    where a hashtag is likely and a false "damaged code" would mislead a reviewer.
+    """
+    core = body.rstrip("=")
+    if len(core) < 8:
+        return False
+    has_digit = any(c.isdigit() for c in core)
+    has_upper = any(c.isupper() for c in core)
+    has_lower = any(c.islower() for c in core)
+    if sum((has_digit, has_upper, has_lower)) < 2:
+        return False
+
+    def kind(c: str) -> int:
+        return 0 if c.isupper() else 1 if c.islower() else 2 if c.isdigit() else 3
+
+    changes = sum(1 for a, b in itertools.pairwise(core) if kind(a) != kind(b))
+    if strict:
+        return changes >= 0.5 * len(core)
+    return changes >= 0.35 * len(core) or "+" in core or "/" in core or body.endswith("=")
+
+
+def _clean_piece(piece: str) -> str:
+    return piece.replace("=3D", "=")
+
+
+def _continues(piece: str) -> bool:
+    """Could this token be the rest of a code pushed onto the next line or past a space?"""
+    core = piece.rstrip("=")
+    if len(core) < 2 and not piece.endswith("="):
+        return False
+    return (
+        any(c.isdigit() or c in "+/" for c in core)
+        or piece.endswith("=")
+        or (len(core) >= 6 and any(c.isupper() for c in core[1:]))
+    )
+
+
+def _assemble(text: str, pos: int) -> tuple[str, int]:
+    """Read a code body starting at `pos`, joining pieces a mail client or a person split."""
+    first = _PIECE.match(text, pos)
+    if first is None:
+        return "", pos
+    body = _clean_piece(first.group())
+    end = first.end()
+    while len(body) < CODE_MAX:
+        gap = _GAP.match(text, end)
+        if gap is None or gap.end() == end:
+            break
+        nxt = _PIECE.match(text, gap.end())
+        if nxt is None:
+            break
+        after = nxt.end()
+        if after < len(text) and (text[after].isalnum() or text[after] in "_-#@"):
+            break  # the next piece runs into a word: it is prose, not code
+        piece = _clean_piece(nxt.group())
+        head = body
+        if body.endswith("="):
+            # Padding ends a code, unless it is a quoted-printable soft break ('=' at line end).
+            if body.endswith("==") or not gap.group().startswith("\n"):
+                break
+            head = body[:-1]
+        if not _continues(piece):
+            break
+        if (len(head) >= CODE_MIN and not piece.endswith("=")) or len(head) + len(piece) > CODE_MAX:
+            break
+        body = head + piece
+        end = after
+    return body, end
+
+
+def find_codes(text: str) -> tuple[list[CodeMatch], list[DamagedCode]]:
+    """Every Spark code in `text` in order of appearance (deduplicated), and damaged ones."""
+    masked = mask_urls(text)
+    codes: list[CodeMatch] = []
+    damaged: list[DamagedCode] = []
+    seen: set[str] = set()
+    taken: list[tuple[int, int]] = []
+
+    def is_taken(pos: int) -> bool:
+        return any(a <= pos < b for a, b in taken)
+
+    def consider(body: str, start: int, end: int, *, labelled: bool) -> None:
+        taken.append((start, end))
+        core = body.rstrip("=")
+        in_range = CODE_MIN <= len(core) <= CODE_MAX
+        if not looks_random(body, strict=not (in_range or labelled)):
+            return
+        if in_range and body.count("=") <= 2:
+            code = "#" + body
+            if code not in seen:
+                seen.add(code)
+                codes.append(CodeMatch(code, start, end))
+        elif len(core) >= 12 or labelled:
+            why = (
+                f"{len(core)} characters long; Spark codes are {CODE_MIN}-{CODE_MAX}"
+                if len(core) < CODE_MIN or len(core) > CODE_MAX
+                else "padding in the middle of the code"
+            )
+            damaged.append(DamagedCode("#" + body, start, why))
+
+    for hit in _HASH.finditer(masked):
+        if is_taken(hit.start()):
+            continue
+        body, end = _assemble(masked, hit.end())
+        if body:
+            consider(body, hit.start(), end, labelled=_is_labelled(masked, hit.start()))
+    for hit in _BARE.finditer(masked):
+        if is_taken(hit.start()) or not _is_labelled(masked, hit.start()):
+            continue
+        body, end = _assemble(masked, hit.start())
+        consider(body, hit.start(), end, labelled=True)
+    codes.sort(key=lambda c: c.start)
+    return codes, damaged
+
+
+def _is_labelled(text: str, start: int) -> bool:
+    """Does a code label stand just before `start` (same line or the line before)?"""
+    window = text[max(0, start - _LABEL_WINDOW) : start]
+    return _LABEL.search(window) is not None

@@ -1,0 +1,349 @@
+"""One raw email to code rows or one failure: the parsers put together.
+
+Every part of an email (the sender's own text, each forwarded original, each quoted reply,
+each message attached as message/rfc822) is searched for codes. A code belongs to the deepest
+part that contains it: that part's sender is the creator and its date the authorization date.
+Periods and videos are read from that part first, then from the forwarders' notes above it,
+never from quoted text below it (the brand's own request).
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.utils
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from parsers.codes import CodeMatch, DamagedCode, find_codes, mask_urls, normalize_text
+from parsers.dates import parse_header_date
+from parsers.durations import PeriodMatch, expiry, find_periods
+from parsers.forwarded import Kind, segments
+from parsers.message import DecodedMessage, UndecodableMessage, decode
+from parsers.records import (
+    CodeRow,
+    DurationSource,
+    Extraction,
+    Failure,
+    MessageIdentity,
+    Reason,
+)
+from parsers.tiktok import VideoLink, find_handles, find_videos
+
+DEFAULT_MAX_BYTES = 25 * 1024 * 1024
+_SNIPPET = 240
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What configuration may change about extraction."""
+
+    max_bytes: int = DEFAULT_MAX_BYTES
+    default_days: int | None = None
+
+
+@dataclass(slots=True)
+class _Part:
+    """One author's text inside an email, with what is known of that author."""
+
+    kind: Kind
+    depth: int
+    text: str
+    sender_name: str | None
+    sender_email: str | None
+    date: datetime | None
+    parent: _Part | None = None
+    found: list[CodeMatch] = field(default_factory=list)
+    damaged: list[DamagedCode] = field(default_factory=list)
+
+
+def extract(
+    raw: bytes,
+    source: str,
+    *,
+    options: Options | None = None,
+    received_at: datetime | None = None,
+) -> Extraction:
+    """Rows for every code in the email, or one failure; never raises."""
+    opts = options or Options()
+    try:
+        return _extract(raw, source, opts, received_at)
+    except Exception as exc:  # a parser bug must cost one review item, never the run
+        identity = _header_identity(raw, source, received_at)
+        return _failure(
+            Reason.PARSER_ERROR,
+            f"the parser failed on this email ({type(exc).__name__}); please report it",
+            "",
+            identity,
+        )
+
+
+def _extract(raw: bytes, source: str, opts: Options, received_at: datetime | None) -> Extraction:
+    if len(raw) > opts.max_bytes:
+        identity = _header_identity(raw, source, received_at)
+        detail = f"{len(raw):,} bytes, over the {opts.max_bytes:,}-byte limit"
+        return _failure(Reason.MESSAGE_TOO_LARGE, detail, "", identity)
+    try:
+        message = decode(raw)
+    except UndecodableMessage as exc:
+        identity = _header_identity(raw, source, received_at)
+        return _failure(Reason.UNDECODABLE, f"not a readable email: {exc}", "", identity)
+
+    parts = _parts(message, html=False)
+    found = any(p.found for p in parts)
+    if not found and _has_html_alternative(message):
+        parts = _parts(message, html=True)
+        found = any(p.found for p in parts)
+
+    identity = MessageIdentity(
+        creator_email=None,
+        creator_name=None,
+        subject=message.subject,
+        message_id=message.message_id or _synthetic_id(raw),
+        received_at=received_at or message.received_at,
+        source=source,
+    )
+    if not found:
+        return _no_rows(message, parts, identity)
+    rows = _rows(parts, identity, opts)
+    return Extraction(rows=tuple(rows), failure=None)
+
+
+def _parts(message: DecodedMessage, *, html: bool, depth: int = 0) -> list[_Part]:
+    """Every author's text in the message and in messages attached to it, outermost first."""
+    text = message.alternative_html_text if html and message.alternative_html_text else message.text
+    top = _Part(Kind.TOP, depth, "", message.from_name, message.from_email, message.date)
+    parts: list[_Part] = []
+    parent: _Part | None = None
+    for seg in segments(normalize_text(text)):
+        if seg.kind is Kind.TOP:
+            part = top
+        else:
+            part = _Part(
+                seg.kind,
+                depth,
+                "",
+                seg.sender_name,
+                seg.sender_email,
+                parse_header_date(seg.date_text, message.tz) if seg.date_text else None,
+            )
+        part.text = seg.text
+        part.depth = depth
+        part.parent = parent
+        part.found, part.damaged = find_codes(part.text)
+        parts.append(part)
+        parent = part
+        depth += 1
+    for inner in message.attached:
+        inner_parts = _parts(inner, html=html, depth=depth)
+        if inner_parts:
+            inner_parts[0].kind = Kind.FORWARD
+            inner_parts[0].parent = parent
+        parts.extend(inner_parts)
+    return parts
+
+
+def _has_html_alternative(message: DecodedMessage) -> bool:
+    return message.alternative_html_text is not None or any(
+        _has_html_alternative(m) for m in message.attached
+    )
+
+
+def _rows(parts: list[_Part], base: MessageIdentity, opts: Options) -> list[CodeRow]:
+    # The deepest part holding a code is where its creator wrote it.
+    home: dict[str, tuple[_Part, CodeMatch]] = {}
+    order: list[str] = []
+    for part in parts:
+        for match in part.found:
+            if match.code not in home:
+                order.append(match.code)
+            home[match.code] = (part, match)
+    # Rows come in the order the codes appear in their creators' text.
+    order.sort(key=lambda c: (parts.index(home[c][0]), home[c][1].start))
+    all_videos = [v for p in parts for v in find_videos(p.text)]
+    rows = []
+    for code in order:
+        part, match = home[code]
+        days = _period_for(part, match)
+        video = _video_for(part, match, single_code=len(order) == 1, all_videos=all_videos)
+        name, addr = _author(part)
+        authorized = part.date
+        handle = video.handle if video and video.handle else _handle(part)
+        rows.append(
+            _row(code, days, video, handle, authorized, name, addr, base, opts.default_days)
+        )
+    return rows
+
+
+def _row(
+    code: str,
+    days: int | None,
+    video: VideoLink | None,
+    handle: str | None,
+    authorized: datetime | None,
+    name: str | None,
+    addr: str | None,
+    base: MessageIdentity,
+    default_days: int | None,
+) -> CodeRow:
+    identity = MessageIdentity(
+        addr, name, base.subject, base.message_id, base.received_at, base.source
+    )
+    row = CodeRow(
+        spark_code=code,
+        duration_days=days,
+        duration_source=DurationSource.STATED if days is not None else DurationSource.NONE,
+        creator_handle=handle,
+        video_url=video.url if video else None,
+        video_id=video.video_id if video else None,
+        authorized_at=authorized,
+        expires_at=expiry(authorized, days) if authorized and days is not None else None,
+        identity=identity,
+    )
+    if default_days is not None:
+        row = row.with_default_duration(default_days)
+    return row
+
+
+def _period_for(part: _Part, match: CodeMatch) -> int | None:
+    """The creator's own words first, then notes of whoever forwarded it; never quotes below."""
+    on = part.date.date() if part.date else None
+    periods = find_periods(part.text, on)
+    if periods:
+        return _nearest_period(periods, match, part.found)
+    above = part.parent
+    while above is not None:
+        if above.kind is not Kind.REPLY:
+            values = {p.days for p in find_periods(above.text, on)}
+            if len(values) == 1:
+                return values.pop()
+            if len(values) > 1:
+                return None
+        above = above.parent
+    return None
+
+
+def _nearest_period(periods: list[PeriodMatch], match: CodeMatch, codes: list[CodeMatch]) -> int:
+    values = {p.days for p in periods}
+    if len(values) == 1:
+        return periods[0].days
+    stated = [p for p in periods if p.in_context] or periods
+    if len(codes) == 1:
+        return stated[0].days
+    return min(stated, key=lambda p: _distance(p.start, p.end, match.start, match.end)).days
+
+
+def _video_for(
+    part: _Part, match: CodeMatch, *, single_code: bool, all_videos: list[VideoLink]
+) -> VideoLink | None:
+    videos = find_videos(part.text)
+    if not videos:
+        unique = {v.url: v for v in all_videos}
+        return next(iter(unique.values())) if single_code and len(unique) == 1 else None
+    codes = part.found
+    if len(videos) == len(codes):
+        return videos[codes.index(match)]
+    if len(codes) == 1:
+        return videos[0] if len(videos) == 1 else None
+
+    # Pair a code and a video only when each is the other's nearest.
+    def near_video(c: CodeMatch) -> VideoLink:
+        return min(videos, key=lambda v: _distance(v.start, v.end, c.start, c.end))
+
+    video = near_video(match)
+    nearest_code = min(codes, key=lambda c: _distance(video.start, video.end, c.start, c.end))
+    return video if nearest_code == match else None
+
+
+def _handle(part: _Part) -> str | None:
+    handles = find_handles(mask_urls(part.text))
+    return handles[0] if len(handles) == 1 else None
+
+
+def _distance(a_start: int, a_end: int, b_start: int, b_end: int) -> int:
+    if a_end <= b_start:
+        return b_start - a_end
+    if b_end <= a_start:
+        return a_start - b_end
+    return 0
+
+
+def _author(part: _Part) -> tuple[str | None, str | None]:
+    """The part's sender; an unattributed quote borrows the nearest known sender above it."""
+    node: _Part | None = part
+    while node is not None:
+        if node.sender_email or node.sender_name:
+            return node.sender_name, node.sender_email
+        node = node.parent
+    return None, None
+
+
+def _no_rows(message: DecodedMessage, parts: list[_Part], base: MessageIdentity) -> Extraction:
+    originals = [p for p in parts if p.kind is not Kind.REPLY and (p.sender_email or p.sender_name)]
+    creator = originals[-1] if originals else parts[0]
+    name, addr = _author(creator)
+    identity = MessageIdentity(
+        addr, name, base.subject, base.message_id, base.received_at, base.source
+    )
+    damaged = [(p, d) for p in parts for d in p.damaged]
+    if damaged:
+        part, bad = damaged[0]
+        detail = f"text given as a code ({_shorten(bad.text, 24)}) is {bad.why}"
+        return _failure(Reason.MALFORMED_CODE, detail, _around(part.text, bad.start), identity)
+    images = _all_images(message)
+    snippet = _shorten(" ".join(creator.text.split()), _SNIPPET)
+    if images:
+        names = ", ".join(images[:3])
+        detail = f"no code in the text; the email carries images ({names}): read the code off it"
+        return _failure(Reason.CODE_IN_IMAGE_ATTACHMENT, detail, snippet, identity)
+    return _failure(Reason.NO_CODE_FOUND, "no Spark code in the email", snippet, identity)
+
+
+def _all_images(message: DecodedMessage) -> list[str]:
+    return message.images + [i for m in message.attached for i in _all_images(m)]
+
+
+def _failure(reason: Reason, detail: str, snippet: str, identity: MessageIdentity) -> Extraction:
+    return Extraction(rows=(), failure=Failure(reason, detail, snippet, identity))
+
+
+def _around(text: str, pos: int) -> str:
+    start = max(0, pos - 80)
+    return _shorten(" ".join(text[start : pos + 160].split()), _SNIPPET)
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _synthetic_id(raw: bytes) -> str:
+    """A stable key for a message without a Message-ID, so reruns still deduplicate it."""
+    return f"<{hashlib.sha256(raw).hexdigest()[:32]}@sparkcodes.invalid>"
+
+
+def _header_identity(raw: bytes, source: str, received_at: datetime | None) -> MessageIdentity:
+    """Whatever the headers alone tell, for emails too large or too broken to decode."""
+    try:
+        headers = email.parser.BytesHeaderParser().parsebytes(raw[:65536])
+        name, addr = email.utils.parseaddr(str(headers.get("From", "")))
+        subject = str(headers.get("Subject", "")) or None
+        message_id = str(headers.get("Message-ID", "")).strip() or None
+        date = _header_date(str(headers.get("Date", "")))
+    except Exception:  # the headers are as broken as the rest
+        name, addr, subject, message_id, date = "", "", None, None, None
+    return MessageIdentity(
+        creator_email=addr.lower() or None,
+        creator_name=name or None,
+        subject=subject,
+        message_id=message_id or _synthetic_id(raw),
+        received_at=received_at or date,
+        source=source,
+    )
+
+
+def _header_date(value: str) -> datetime | None:
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)

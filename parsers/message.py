@@ -1,0 +1,264 @@
+"""Raw bytes to a decoded message: headers, readable text, images, attached messages.
+
+mail-parser does the MIME decoding (charsets, transfer encodings, RFC 2047 headers, dates)
+and survives broken mail; this module adds what it does not do for us: it keeps a
+forwarded-as-attachment message (message/rfc822) apart from the message that carries it,
+joins `format=flowed` lines, and turns HTML into text without breaking a code that was split
+across inline elements.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.message
+import email.utils
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import mailparser
+import regex
+from selectolax.lexbor import LexborHTMLParser
+
+# Block-level HTML elements: text on either side of them belongs on different lines. Inline
+# elements (span, b, a, wbr, font) are joined with nothing, so a code split across them
+# stays whole.
+_BLOCK_TAGS = (
+    "address, article, aside, blockquote, dd, div, dl, dt, fieldset, figcaption, figure, "
+    "footer, form, h1, h2, h3, h4, h5, h6, header, hr, li, main, nav, ol, p, pre, section, "
+    "table, tr, ul"
+)
+_CELL_TAGS = "td, th"
+_INVISIBLE_TAGS = "head, style, script, title, template, noscript"
+_BLANK_RUNS = regex.compile(r"[ \t\u00a0]*\n(?:[ \t\u00a0]*\n)+")
+
+# mail-parser logs a warning for every multipart container and unknown part it meets: noise
+# on ordinary mail, and under cron it would fill every report.
+logging.getLogger("mailparser").setLevel(logging.ERROR)
+
+
+@dataclass(slots=True)
+class DecodedMessage:
+    """One email (or one email attached inside another), decoded for extraction."""
+
+    subject: str | None
+    from_name: str | None
+    from_email: str | None
+    date: datetime | None
+    tz: timezone | None
+    message_id: str | None
+    received_at: datetime | None
+    text: str
+    alternative_html_text: str | None
+    images: list[str] = field(default_factory=list)
+    attached: list[DecodedMessage] = field(default_factory=list)
+
+
+class UndecodableMessage(ValueError):
+    """The bytes are not an email mail-parser can read at all."""
+
+
+def decode(raw: bytes, *, max_depth: int = 8) -> DecodedMessage:
+    """Decode raw RFC 5322 bytes; raises `UndecodableMessage` only when nothing is readable."""
+    try:
+        parsed = mailparser.MailParser.from_bytes(raw)
+    except Exception as exc:  # mail-parser raises more than its own errors on broken MIME
+        raise UndecodableMessage(str(exc) or type(exc).__name__) from exc
+    return _decoded(parsed, max_depth)
+
+
+def _decoded(parsed: Any, depth_left: int) -> DecodedMessage:
+    message: email.message.Message = parsed.message
+    attached_roots = _attached_messages(message) if depth_left > 0 else []
+    attached = []
+    inner_texts: set[str] = set()
+    for inner in attached_roots:
+        try:
+            inner_parsed = mailparser.MailParser(inner)
+        except Exception:  # a broken attached message must not cost the carrier's codes
+            continue
+        inner_texts.update(inner_parsed.text_plain)
+        inner_texts.update(inner_parsed.text_html)
+        attached.append(_decoded(inner_parsed, depth_left - 1))
+
+    # mail-parser flattens attached messages into the carrier's bodies; take them back out.
+    plain = [t for t in parsed.text_plain if t not in inner_texts]
+    html = [t for t in parsed.text_html if t not in inner_texts]
+    if plain and _is_flowed(message):
+        plain = [unflow(t, delsp=_is_delsp(message)) for t in plain]
+    plain.extend(_text_attachments(parsed.attachments))
+    html_text = "\n".join(html_to_text(h) for h in html) if html else None
+    if plain:
+        text, alternative = "\n".join(plain), html_text
+    else:
+        text, alternative = html_text or "", None
+
+    from_name, from_email = _first_address(parsed.from_)
+    date = _aware(parsed.date)
+    return DecodedMessage(
+        subject=_clean_header(parsed.subject),
+        from_name=from_name,
+        from_email=from_email,
+        date=date,
+        tz=_offset(parsed.timezone),
+        message_id=_clean_header(parsed.message_id),
+        received_at=_received_at(message) or date,
+        text=text,
+        alternative_html_text=alternative,
+        images=_images(parsed.attachments),
+        attached=attached,
+    )
+
+
+def _attached_messages(message: email.message.Message) -> list[email.message.Message]:
+    """The top-level message/rfc822 parts, not descending into them (they recurse on their own)."""
+    found: list[email.message.Message] = []
+    stack = [message]
+    while stack:
+        part = stack.pop()
+        if part is not message and part.get_content_maintype() == "message":
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                found.extend(p for p in payload if isinstance(p, email.message.Message))
+            continue
+        if part.is_multipart():
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                stack.extend(p for p in reversed(payload) if isinstance(p, email.message.Message))
+    return found
+
+
+def _is_flowed(message: email.message.Message) -> bool:
+    return any(
+        p.get_content_type() == "text/plain" and str(p.get_param("format", "")).lower() == "flowed"
+        for p in message.walk()
+    )
+
+
+def _is_delsp(message: email.message.Message) -> bool:
+    return any(str(p.get_param("delsp", "")).lower() == "yes" for p in message.walk())
+
+
+def unflow(text: str, *, delsp: bool = False) -> str:
+    """Join RFC 3676 soft line breaks (a line ending in a space continues on the next)."""
+    out: list[str] = []
+    pending = ""
+    for line in text.split("\n"):
+        line = line.rstrip("\r")
+        if line == "-- ":  # the signature separator is never a soft break
+            out.append(pending + line) if pending else out.append(line)
+            pending = ""
+            continue
+        if line.startswith(" "):  # space-stuffing
+            line = line[1:]
+        if line.endswith(" "):
+            pending += line[:-1] if delsp else line
+        else:
+            out.append(pending + line)
+            pending = ""
+    if pending:
+        out.append(pending)
+    return "\n".join(out)
+
+
+def html_to_text(html: str) -> str:
+    """HTML to plain text: blocks on their own lines, cells apart, inline runs joined.
+
+    TikTok links hidden behind anchor text are written out after the text, so a video can be
+    paired with the code beside it.
+    """
+    try:
+        tree = LexborHTMLParser(html)
+    except Exception:  # lexbor refuses a few pathological inputs; plain tag stripping is enough
+        return str(regex.sub(r"<[^>]*>", " ", html))
+    root = tree.body or tree.root
+    if root is None:
+        return ""
+    for node in tree.css(_INVISIBLE_TAGS):
+        node.decompose()
+    for node in root.css("a[href]"):
+        href = node.attributes.get("href") or ""
+        if "tiktok.com" in href and href not in (node.text() or ""):
+            node.insert_after(f" {href} ")
+    for node in root.css("br"):
+        node.insert_after("\n")
+    for node in root.css(_CELL_TAGS):
+        node.insert_after("\t")
+    for node in root.css(_BLOCK_TAGS):
+        node.insert_before("\n")
+        node.insert_after("\n")
+    text = str(root.text(separator=""))
+    return str(_BLANK_RUNS.sub("\n\n", text)).strip()
+
+
+def _text_attachments(attachments: list[dict[str, Any]]) -> list[str]:
+    """A code pasted into a .txt attachment is still a code the creator sent."""
+    texts = []
+    for att in attachments:
+        if str(att.get("mail_content_type", "")).lower() != "text/plain":
+            continue
+        payload = att.get("payload") or ""
+        try:
+            data = base64.b64decode(payload) if att.get("binary") else str(payload).encode()
+            texts.append(data.decode(att.get("charset") or "utf-8", errors="replace"))
+        except (ValueError, LookupError):
+            continue
+    return texts
+
+
+def _images(attachments: list[dict[str, Any]]) -> list[str]:
+    return [
+        str(att.get("filename") or att.get("mail_content_type"))
+        for att in attachments
+        if str(att.get("mail_content_type", "")).lower().startswith("image/")
+    ]
+
+
+def _first_address(addresses: Any) -> tuple[str | None, str | None]:
+    if not addresses:
+        return None, None
+    try:
+        name, addr = addresses[0]
+    except (TypeError, ValueError):
+        return None, None
+    return (_clean_header(name), (addr or "").strip().lower() or None)
+
+
+def _clean_header(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = " ".join(str(value).split())
+    return text or None
+
+
+def _aware(value: Any) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _offset(value: Any) -> timezone | None:
+    """mail-parser reports the Date header's offset as hours in a string, such as '-4.0'."""
+    try:
+        hours = float(value)
+    except (TypeError, ValueError):
+        return None
+    if not -15 <= hours <= 15:
+        return None
+    return timezone(timedelta(hours=hours))
+
+
+def _received_at(message: email.message.Message) -> datetime | None:
+    """When the shared inbox got the mail: the date on the topmost Received header."""
+    header = message.get("Received")
+    if not header:
+        return None
+    _, _, when = str(header).rpartition(";")
+    try:
+        parsed = email.utils.parsedate_to_datetime(when.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed is None:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,165 @@
+"""The two record types every stage and every sink share: a code row and a failure.
+
+Defined once so the JSON Lines output, the CSV files and the spreadsheet all use the same
+column names in the same order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Reason(StrEnum):
+    """Why an email produced no code row: the review queue's small, documented vocabulary."""
+
+    NO_CODE_FOUND = "no_code_found"
+    CODE_IN_IMAGE_ATTACHMENT = "code_in_image_attachment"
+    MALFORMED_CODE = "malformed_code"
+    MESSAGE_TOO_LARGE = "message_too_large"
+    UNDECODABLE = "undecodable"
+    PARSER_ERROR = "parser_error"  # a bug in sparkcodes; the email is kept for review
+
+
+class DurationSource(StrEnum):
+    """Where `duration_days` came from, so a defaulted period is never mistaken for a stated one."""
+
+    STATED = "stated"
+    DEFAULT = "default"
+    NONE = ""
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageIdentity:
+    """Who sent the code and which email carried it; shared by rows and failures."""
+
+    creator_email: str | None
+    creator_name: str | None
+    subject: str | None
+    message_id: str
+    received_at: datetime | None
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRow:
+    """One Spark code: the unit a sink upserts, keyed by `spark_code`."""
+
+    spark_code: str
+    duration_days: int | None
+    duration_source: DurationSource
+    creator_handle: str | None
+    video_url: str | None
+    video_id: str | None
+    authorized_at: datetime | None
+    expires_at: datetime | None
+    identity: MessageIdentity
+
+    def as_record(self) -> dict[str, Any]:
+        """The flat, JSON-ready form, with columns in `CODE_COLUMNS` order."""
+        ident = self.identity
+        return {
+            "record": "code",
+            "spark_code": self.spark_code,
+            "duration_days": self.duration_days,
+            "duration_source": str(self.duration_source),
+            "creator_email": ident.creator_email,
+            "creator_name": ident.creator_name,
+            "creator_handle": self.creator_handle,
+            "video_url": self.video_url,
+            "video_id": self.video_id,
+            "authorized_at": _iso(self.authorized_at),
+            "expires_at": _iso(self.expires_at),
+            "subject": ident.subject,
+            "message_id": ident.message_id,
+            "received_at": _iso(ident.received_at),
+            "source": ident.source,
+        }
+
+    def with_default_duration(self, days: int) -> CodeRow:
+        """Fill a missing period from configuration, marked so nobody mistakes it for stated."""
+        if self.duration_days is not None:
+            return self
+        expires = None
+        if self.authorized_at is not None:
+            from parsers.durations import expiry
+
+            expires = expiry(self.authorized_at, days)
+        return dataclasses.replace(
+            self, duration_days=days, duration_source=DurationSource.DEFAULT, expires_at=expires
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One email that produced no code row, keyed by `message_id`, with a reason for review."""
+
+    reason: Reason
+    detail: str
+    snippet: str
+    identity: MessageIdentity
+
+    def as_record(self) -> dict[str, Any]:
+        ident = self.identity
+        return {
+            "record": "failure",
+            "reason": str(self.reason),
+            "detail": self.detail,
+            "creator_email": ident.creator_email,
+            "creator_name": ident.creator_name,
+            "subject": ident.subject,
+            "message_id": ident.message_id,
+            "received_at": _iso(ident.received_at),
+            "source": ident.source,
+            "snippet": self.snippet,
+        }
+
+
+CODE_COLUMNS: tuple[str, ...] = (
+    "spark_code",
+    "duration_days",
+    "duration_source",
+    "creator_email",
+    "creator_name",
+    "creator_handle",
+    "video_url",
+    "video_id",
+    "authorized_at",
+    "expires_at",
+    "subject",
+    "message_id",
+    "received_at",
+    "source",
+)
+FAILURE_COLUMNS: tuple[str, ...] = (
+    "message_id",
+    "reason",
+    "detail",
+    "creator_email",
+    "creator_name",
+    "subject",
+    "received_at",
+    "source",
+    "snippet",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """What one email yields: code rows, or exactly one failure."""
+
+    rows: tuple[CodeRow, ...]
+    failure: Failure | None
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        if self.failure is not None:
+            return [self.failure.as_record()]
+        return [row.as_record() for row in self.rows]

@@ -1,0 +1,40 @@
+"""Destinations for rows and failures, behind one small interface.
+
+Every sink upserts: code rows keyed by `spark_code`, failures keyed by `message_id`. Writing
+the same batch twice changes nothing, so a run that crashed after writing can simply rerun.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from parsers.records import Extraction
+
+
+class SinkError(Exception):
+    """A sink could not be written."""
+
+
+class RetryableSinkError(SinkError):
+    """Worth retrying later unchanged: a network drop, a quota, a server restart."""
+
+
+class TerminalSinkError(SinkError):
+    """Needs a person: bad credentials, a missing sheet, a read-only file."""
+
+
+@dataclass(frozen=True, slots=True)
+class WriteStats:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failures_open: int = 0
+    failures_cleared: int = 0
+
+
+class Sink(Protocol):
+    def write(self, batch: Sequence[Extraction]) -> WriteStats:
+        """Upsert every row and failure in `batch` durably, or raise a SinkError."""
+        ...
