@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 CONFIG_NAME = "sparkcodes.toml"
 
@@ -29,6 +29,51 @@ class LocalSettings(_Section):
     paths: list[Path] = Field(default_factory=list)
 
 
+class ImapSettings(_Section):
+    host: str
+    port: Annotated[int, Field(gt=0, lt=65536)] | None = None
+    security: Literal["ssl", "starttls", "none"] = "ssl"
+    username: str
+    auth: Literal["password", "oauth2"] = "password"
+    password_env: str | None = None
+    password_file: Path | None = None
+    oauth2_token_file: Path | None = None
+    oauth2_token_command: str | None = None
+    folder: str = "INBOX"
+    ca_file: Path | None = None
+    mark: Literal["keyword", "move", "none"] = "keyword"
+    keyword: str = "$SparkParsed"
+    move_to: str | None = None
+    batch_size: Annotated[int, Field(gt=0, le=5000)] = 200
+    timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 60.0
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ImapSettings:
+        if self.auth == "password" and not (self.password_env or self.password_file):
+            raise ValueError("set password_env (a variable name) or password_file")
+        if self.auth == "oauth2" and not (self.oauth2_token_file or self.oauth2_token_command):
+            raise ValueError("set oauth2_token_file or oauth2_token_command for auth = 'oauth2'")
+        if self.mark == "move" and not self.move_to:
+            raise ValueError("set move_to (a folder) for mark = 'move'")
+        if self.security == "none" and self.host not in ("localhost", "127.0.0.1", "::1"):
+            raise ValueError("security = 'none' sends the password in clear; only for loopback")
+        return self
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or (993 if self.security == "ssl" else 143)
+
+
+class StateSettings(_Section):
+    path: Path | None = None  # default: $XDG_STATE_HOME/sparkcodes/state.sqlite3
+
+
+class WatchSettings(_Section):
+    idle_seconds: Annotated[float, Field(gt=0, le=600)] = 540.0
+    poll_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    max_backoff_seconds: Annotated[float, Field(gt=0, le=3600)] = 300.0
+
+
 class CsvSettings(_Section):
     path: Path = Path("out/spark_codes.csv")
     failures_path: Path = Path("out/failures.csv")
@@ -40,10 +85,26 @@ class ParsingSettings(_Section):
 
 
 class Settings(_Section):
+    imap: ImapSettings | None = None
     local: LocalSettings = LocalSettings()
     csv: CsvSettings = CsvSettings()
+    state: StateSettings = StateSettings()
+    watch: WatchSettings = WatchSettings()
     parsing: ParsingSettings = ParsingSettings()
     path: Path | None = None  # where the settings were read from
+
+    @model_validator(mode="after")
+    def _has_source(self) -> Settings:
+        if self.imap is None and not self.local.paths:
+            raise ValueError("no mail to read: add an [imap] section or [local] paths")
+        return self
+
+    @property
+    def state_path(self) -> Path:
+        if self.state.path is not None:
+            return self.resolve(self.state.path)
+        base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+        return Path(base) / "sparkcodes" / "state.sqlite3"
 
     def resolve(self, value: Path) -> Path:
         """A path from the config, read against the config file's folder."""
@@ -88,8 +149,13 @@ def _sentences(exc: ValidationError, path: Path | None) -> str:
     lines = []
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"])
+        msg = str(err["msg"]).removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             lines.append(f"{where}unknown key '{key}'")
+        elif err["type"] == "missing":
+            lines.append(f"{where}missing key '{key}'")
+        elif key:
+            lines.append(f"{where}[{key}]: {msg}" if "." not in key else f"{where}'{key}': {msg}")
         else:
-            lines.append(f"{where}'{key}': {err['msg'].lower()}")
+            lines.append(f"{where}{msg}")
     return "\n".join(lines)

@@ -23,6 +23,7 @@ _SPACES = regex.compile(r"[\u00a0\u2007\u202f]")
 URL = regex.compile(
     r"(?i)\b(?:https?://|www\.)[^\s<>\"'“”‘’()\[\]{}]+|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
 )
+_RUN = regex.compile(r"[A-Za-z0-9+/][A-Za-z0-9+/=]*")
 _PIECE = regex.compile(r"[A-Za-z0-9+/]+(?:=3D|=){0,3}")
 _HASH = regex.compile(r"(?<![\w/&?=#%.-])#(?=[A-Za-z0-9+/])")
 _GAP = regex.compile(r"[ \t]{0,3}\n[ \t>]{0,4}|[ \t]{1,2}")
@@ -170,8 +171,16 @@ def find_codes(text: str) -> tuple[list[CodeMatch], list[DamagedCode]]:
         if is_taken(hit.start()):
             continue
         body, end = _assemble(masked, hit.end())
-        if body:
-            consider(body, hit.start(), end, labelled=_is_labelled(masked, hit.start()))
+        if not body:
+            continue
+        glued = _RUN.match(masked, end)
+        if glued:  # base64 straight after the padding: two codes run together, or worse
+            taken.append((hit.start(), glued.end()))
+            damaged.append(
+                DamagedCode("#" + body + glued.group(), hit.start(), "padding in the middle")
+            )
+            continue
+        consider(body, hit.start(), end, labelled=_is_labelled(masked, hit.start()))
     for hit in _BARE.finditer(masked):
         if is_taken(hit.start()) or not _is_labelled(masked, hit.start()):
             continue

@@ -1,0 +1,323 @@
+"""The IMAP side: connect, find new messages by UID, fetch them unread, mark them done.
+
+imapclient does the protocol. This module adds what a scheduled job needs around it:
+certificates verified by default, secrets read from the environment or files, BODY.PEEK so the
+shared inbox keeps its unread state, batched fetches, and every failure turned into one of a
+few exceptions that say whether to retry later or to ask a person.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shlex
+import socket
+import ssl
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
+
+from config.settings import ImapSettings
+from pipeline.local import RawMessage
+
+
+class ImapError(Exception):
+    """Base of the IMAP errors; `retryable` says whether a later run may simply succeed."""
+
+    retryable = False
+
+
+class ImapUnavailable(ImapError, ConnectionError):
+    """The server cannot be reached or dropped the connection: retry later."""
+
+    retryable = True
+
+
+class ImapAuthError(ImapError, PermissionError):
+    """The server refused the credentials: a person must fix them."""
+
+
+class ImapTlsError(ImapError, ConnectionError):
+    """The server's certificate is not trusted: a person must fix the config."""
+
+
+class ImapConfigError(ImapError, ValueError):
+    """A folder that does not exist, a secret that cannot be read."""
+
+
+def read_secret(settings: ImapSettings, base: Path | None) -> str:
+    """The password or OAuth2 token, from the environment, a file or a command; never logged."""
+    import os
+
+    def resolve(p: Path) -> Path:
+        p = p.expanduser()
+        return p if p.is_absolute() or base is None else base / p
+
+    if settings.auth == "oauth2":
+        if settings.oauth2_token_command:
+            try:
+                done = subprocess.run(
+                    shlex.split(settings.oauth2_token_command),
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                    check=True,
+                )
+            except (OSError, subprocess.SubprocessError) as exc:
+                raise ImapConfigError(f"imap.oauth2_token_command failed: {exc}") from exc
+            token = done.stdout.strip()
+        else:
+            assert settings.oauth2_token_file is not None
+            token = _read_file(resolve(settings.oauth2_token_file), "imap.oauth2_token_file")
+        if not token:
+            raise ImapConfigError("the OAuth2 token is empty")
+        return token
+    if settings.password_env:
+        value = os.environ.get(settings.password_env)
+        if value:
+            return value
+        if not settings.password_file:
+            raise ImapConfigError(
+                f"environment variable {settings.password_env} (imap.password_env) is not set"
+            )
+    assert settings.password_file is not None
+    return _read_file(resolve(settings.password_file), "imap.password_file")
+
+
+def _read_file(path: Path, key: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ImapConfigError(f"cannot read {key} {path}: {exc.strerror or exc}") from exc
+
+
+class Mailbox:
+    """One logged-in connection with the configured folder selected."""
+
+    def __init__(self, settings: ImapSettings, secret: str, *, base: Path | None = None) -> None:
+        self.settings = settings
+        self._secret = secret
+        self._base = base
+        self._client: IMAPClient | None = None
+        self.uidvalidity = 0
+        self.uidnext: int | None = None
+        self.commands = 0  # IMAP commands sent, for the round-trip budget of a quiet poll
+
+    @property
+    def key(self) -> str:
+        s = self.settings
+        return f"imap://{s.username}@{s.host}:{s.effective_port}/{s.folder}"
+
+    def __enter__(self) -> Mailbox:
+        self.open()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def client(self) -> IMAPClient:
+        if self._client is None:
+            raise ImapUnavailable("not connected")
+        return self._client
+
+    def open(self) -> None:
+        s = self.settings
+        where = f"{s.host}:{s.effective_port}"
+        context = self._tls_context()
+        try:
+            client = IMAPClient(
+                s.host,
+                port=s.effective_port,
+                ssl=s.security == "ssl",
+                ssl_context=context if s.security == "ssl" else None,
+                timeout=s.timeout_seconds,
+            )
+            client.normalise_times = False
+            if s.security == "starttls":
+                self._call(client.starttls, context)
+            if s.auth == "oauth2":
+                self._call(client.oauth2_login, s.username, self._secret)
+            else:
+                self._call(client.login, s.username, self._secret)
+            self._client = client
+            info = self._call(client.select_folder, s.folder)
+        except ssl.SSLCertVerificationError as exc:
+            self._drop()
+            raise ImapTlsError(
+                f"the certificate of {where} is not trusted ({exc.verify_message}); "
+                "if the server uses its own CA, set imap.ca_file to it"
+            ) from exc
+        except LoginError as exc:
+            self._drop()
+            raise ImapAuthError(
+                f"{where} refused the login for {s.username} ({_said(exc)}); "
+                "check the password (many providers need an app password) or the token"
+            ) from exc
+        except IMAPClientAbortError as exc:
+            self._drop()
+            raise ImapUnavailable(f"{where} dropped the connection: {_said(exc)}") from exc
+        except IMAPClientError as exc:
+            self._drop()
+            said = _said(exc)
+            if "select" in str(exc).lower() or "mailbox" in said.lower():
+                raise ImapConfigError(
+                    f"cannot open folder '{s.folder}' on {where} ({said}); check imap.folder"
+                ) from exc
+            raise ImapUnavailable(f"{where}: {said}") from exc
+        except (OSError, ssl.SSLError) as exc:
+            self._drop()
+            raise ImapUnavailable(f"cannot reach {where}: {_os_reason(exc)}") from exc
+        self._selected(info)
+
+    def _selected(self, info: dict[bytes, Any]) -> None:
+        self.uidvalidity = int(info.get(b"UIDVALIDITY", 0))
+        uidnext = info.get(b"UIDNEXT")
+        self.uidnext = int(uidnext) if uidnext is not None else None
+
+    def refresh(self) -> None:
+        """SELECT again: fresh UIDVALIDITY and UIDNEXT for the next pass of a long session."""
+        self._selected(self.guarded(self.client.select_folder, self.settings.folder))
+
+    def close(self) -> None:
+        if self._client is None:
+            return
+        try:
+            self._client.logout()
+        except Exception:  # the connection is going away anyway
+            self._drop()
+        self._client = None
+
+    def _drop(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(Exception):  # already dead
+                client.shutdown()
+
+    def _tls_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        ca = self.settings.ca_file
+        if ca is not None and str(ca):
+            path = ca.expanduser()
+            if not path.is_absolute() and self._base is not None:
+                path = self._base / path
+            try:
+                context.load_verify_locations(cafile=str(path))
+            except (OSError, ssl.SSLError) as exc:
+                raise ImapConfigError(f"cannot load imap.ca_file {path}: {exc}") from exc
+        return context
+
+    def _call(self, method: Any, *args: Any) -> Any:
+        self.commands += 1
+        return method(*args)
+
+    def guarded(self, method: Any, *args: Any) -> Any:
+        """Run one command on the open connection, with errors mapped to ImapError types."""
+        where = f"{self.settings.host}:{self.settings.effective_port}"
+        try:
+            return self._call(method, *args)
+        except IMAPClientAbortError as exc:
+            self._drop()
+            raise ImapUnavailable(f"{where} dropped the connection: {_said(exc)}") from exc
+        except IMAPClientError as exc:
+            raise ImapUnavailable(f"{where}: {_said(exc)}") from exc
+        except (OSError, ssl.SSLError) as exc:
+            self._drop()
+            raise ImapUnavailable(f"lost the connection to {where}: {_os_reason(exc)}") from exc
+
+    def new_uids(self, after: int) -> list[int]:
+        """UIDs above `after`, ascending. No command at all when UIDNEXT says nothing is new."""
+        uidnext, self.uidnext = self.uidnext, None  # only fresh right after SELECT
+        if uidnext is not None and uidnext <= after + 1:
+            return []
+        found = self.guarded(self.client.search, ["UID", f"{after + 1}:*"])
+        return sorted(int(u) for u in found if int(u) > after)
+
+    def fetch(self, uids: Sequence[int]) -> Iterator[tuple[int, RawMessage]]:
+        """Whole messages, without setting \\Seen, in UID order."""
+        if not uids:
+            return
+        data = self.guarded(self.client.fetch, list(uids), ["BODY.PEEK[]", "INTERNALDATE"])
+        for uid in uids:
+            item = data.get(uid)
+            if item is None:
+                continue  # expunged between SEARCH and FETCH: nothing to account for
+            raw = item.get(b"BODY[]") or b""
+            when = item.get(b"INTERNALDATE")
+            received = _utc(when) if isinstance(when, datetime) else None
+            source = f"{self.key};UIDVALIDITY={self.uidvalidity};UID={uid}"
+            yield uid, RawMessage(bytes(raw), source, received)
+
+    def mark(self, uids: Sequence[int]) -> None:
+        """Tell people (and other tools) which messages are done: a keyword or a move."""
+        if not uids:
+            return
+        s = self.settings
+        if s.mark == "keyword":
+            self.guarded(self.client.add_flags, list(uids), [s.keyword.encode()], True)
+        elif s.mark == "move":
+            assert s.move_to is not None
+            if self.client.has_capability("MOVE"):
+                self.guarded(self.client.move, list(uids), s.move_to)
+            else:
+                self.guarded(self.client.copy, list(uids), s.move_to)
+                self.guarded(self.client.delete_messages, list(uids), True)
+                self.guarded(self.client.uid_expunge, list(uids))
+
+    def ensure_folder(self, name: str) -> None:
+        if not self.guarded(self.client.folder_exists, name):
+            self.guarded(self.client.create_folder, name)
+
+    def supports_idle(self) -> bool:
+        return bool(self.client.has_capability("IDLE"))
+
+    def wait_for_mail(self, seconds: float, stop: Callable[[], bool]) -> bool:
+        """IDLE until the server reports new mail, `seconds` pass, or `stop()` turns true.
+
+        IDLE is ended and re-issued at least every `seconds` (at most 10 minutes, well inside
+        the 29 minutes servers allow); ending it waits for the server's answer under the socket
+        timeout, which is how a connection that died silently is noticed.
+        """
+        client = self.client
+        self.guarded(client.idle)
+        deadline = time.monotonic() + seconds
+        news = False
+        try:
+            while not news and not stop() and time.monotonic() < deadline:
+                responses = self.guarded(client.idle_check, 1.0)
+                news = any(
+                    len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses or ()
+                )
+        finally:
+            if self._client is not None:
+                self.guarded(client.idle_done)
+        return news
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _said(exc: BaseException) -> str:
+    text = str(exc)
+    if text.startswith("b'") or text.startswith('b"'):
+        text = text[2:-1]
+    return text.strip() or type(exc).__name__
+
+
+def _os_reason(exc: BaseException) -> str:
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return "timed out"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, socket.gaierror):
+        return "unknown host"
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__

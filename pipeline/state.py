@@ -1,0 +1,103 @@
+"""What earlier runs finished: per-folder UIDVALIDITY and last UID, and processed Message-IDs.
+
+SQLite in WAL mode, committed once per batch and only after the sinks and the mailbox flags
+are written: a crash before the commit repeats the batch (the sinks are idempotent), a crash
+after it loses nothing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS folders (
+    folder TEXT PRIMARY KEY,
+    uidvalidity INTEGER NOT NULL,
+    last_uid INTEGER NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS messages (
+    message_id TEXT PRIMARY KEY,
+    processed_at TEXT NOT NULL
+);
+"""
+
+
+class StateError(OSError):
+    """The state file cannot be opened or written."""
+
+
+@dataclass(frozen=True, slots=True)
+class FolderState:
+    uidvalidity: int
+    last_uid: int
+
+
+class State:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise StateError(f"cannot open state file {path}: {exc}") from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> State:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def folder(self, key: str) -> FolderState | None:
+        row = self._db.execute(
+            "SELECT uidvalidity, last_uid FROM folders WHERE folder = ?", (key,)
+        ).fetchone()
+        return FolderState(int(row[0]), int(row[1])) if row else None
+
+    def seen(self, message_ids: Iterable[str]) -> set[str]:
+        """Which of these messages an earlier run already finished."""
+        ids = list(dict.fromkeys(message_ids))
+        found: set[str] = set()
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT message_id FROM messages WHERE message_id IN ({marks})"
+            found.update(r[0] for r in self._db.execute(query, chunk))
+        return found
+
+    def commit(
+        self,
+        message_ids: Iterable[str],
+        folder: str | None = None,
+        uidvalidity: int | None = None,
+        last_uid: int | None = None,
+    ) -> None:
+        """Record a finished batch in one transaction; the last step of every batch."""
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        try:
+            with self._db:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO messages (message_id, processed_at) VALUES (?, ?)",
+                    ((m, now) for m in message_ids),
+                )
+                if folder is not None and uidvalidity is not None and last_uid is not None:
+                    self._db.execute(
+                        "INSERT INTO folders (folder, uidvalidity, last_uid, updated_at) "
+                        "VALUES (?, ?, ?, ?) ON CONFLICT(folder) DO UPDATE SET "
+                        "uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, "
+                        "updated_at = excluded.updated_at",
+                        (folder, uidvalidity, last_uid, now),
+                    )
+        except sqlite3.Error as exc:
+            raise StateError(f"cannot write state file {self.path}: {exc}") from exc

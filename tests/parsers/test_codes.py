@@ -1,0 +1,79 @@
+"""Code finding on the damage creators' mail clients do, and on look-alikes that are not codes."""
+
+from __future__ import annotations
+
+import pytest
+
+from parsers.codes import find_codes, looks_random, normalize_text
+
+CODE = "#Ob5kzYC2/lQ3pR9vFh8wXtE0sN7mKd1UaGcJ4yB6iZrHqT+PeVxW2o3LnMfSgDuA0="
+BODY = CODE[1:]
+
+
+def codes_in(text: str) -> list[str]:
+    return [c.code for c in find_codes(normalize_text(text))[0]]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"Here is my code: {CODE} thanks!",
+        f"Code “{CODE}” for 30 days",  # smart quotes
+        f"Code ‘{CODE}’.",
+        f"({CODE})",
+        f"code {CODE[:31]}\n{CODE[31:]}\nThanks",  # broken across lines
+        f"code {CODE[:31]}\r\n{CODE[31:]}\r\nThanks",
+        f"code {CODE[:31]} {CODE[31:]}\nThanks",  # a stray space
+        f"code {CODE[:31]}=\n{CODE[31:]}\nThanks",  # a quoted-printable soft break left in
+        f"code {CODE[:-1]}=3D bye",  # =3D for '='
+        f"code {CODE[:20]}\u200b{CODE[20:]}",  # zero-width space
+        f"code {CODE[:20]}\u00ad{CODE[20:]}",  # soft hyphen
+        f"My Spark code is {BODY} ok",  # lost '#', labelled
+        f"Autorisierungscode: {BODY}",
+        f"código: {BODY}",
+        f"> {CODE[:31]}\n> {CODE[31:]}",  # inside a quote, wrapped
+    ],
+)
+def test_repairs_damaged_code(text: str) -> None:
+    assert codes_in(text) == [CODE]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "#fyp #GlowBrandPartner #skincareroutine #ad",
+        "#GlowBrandPartner2026 #summer2026",
+        "Invoice #INV-2026-0042, order #123456",
+        f"see https://x.example/page#{BODY}",  # a URL fragment
+        f"track https://t.example/c?t={BODY}&u=1",  # a token inside a link
+        f"<https://t.example/{BODY}>",
+        f"-- \nJo Brand | ref {BODY}",  # a token in a signature, no label, no '#'
+        f"no label here {BODY} at all",
+    ],
+)
+def test_rejects_look_alikes(text: str) -> None:
+    assert codes_in(text) == []
+
+
+def test_several_codes_in_order_and_deduplicated() -> None:
+    other = "#Zq8Lk3Hw/Yt5Rm2Nc7Vb1Xs9Pd4Gf6Jh0Ke+Ua3Wo8Ti5Ey2Ql7Zr1Mn=="
+    text = f"Video 1: {CODE}\nVideo 2: {other}\n\n> {CODE}"
+    assert codes_in(text) == [CODE, other]
+
+
+def test_truncated_code_is_reported_damaged() -> None:
+    found, damaged = find_codes("my code: #Zk9xR2VtTmF3aB1qW7e")
+    assert found == []
+    assert damaged and "characters long" in damaged[0].why
+
+
+def test_two_codes_glued_together_are_damaged_not_guessed() -> None:
+    glued = CODE + BODY[:-1] + BODY
+    found, damaged = find_codes(f"code {glued}")
+    assert found == []
+    assert damaged
+
+
+def test_randomness_separates_codes_from_camel_case() -> None:
+    assert looks_random(BODY, strict=True)
+    assert not looks_random("GlowBrandPartner2026", strict=True)

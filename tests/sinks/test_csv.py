@@ -1,0 +1,111 @@
+"""The CSV sink: upsert by code, failures by message, atomic files Excel opens cleanly."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from parsers.records import (
+    CodeRow,
+    DurationSource,
+    Extraction,
+    Failure,
+    MessageIdentity,
+    Reason,
+)
+from sinks.csv import CsvSink
+
+CODE = "#Ob5kzYC2/lQ3pR9vFh8wXtE0sN7mKd1UaGcJ4yB6iZrHqT+PeVxW2o3LnMfSgDuA0="
+
+
+def identity(message_id: str = "<m1@x>", day: int = 3, subject: str = "my code") -> MessageIdentity:
+    return MessageIdentity(
+        "mia@example.com", "Mia", subject, message_id, datetime(2026, 11, day, tzinfo=UTC), "t"
+    )
+
+
+def row(code: str = CODE, days: int | None = 30, **ident: object) -> Extraction:
+    authorized = datetime(2026, 11, 1, tzinfo=UTC)
+    r = CodeRow(
+        code, days, DurationSource.STATED, "@mia", None, None, authorized, None,
+        identity(**ident),  # type: ignore[arg-type]
+    )
+    return Extraction((r,), None)
+
+
+def failure(message_id: str = "<f1@x>") -> Extraction:
+    f = Failure(Reason.NO_CODE_FOUND, "no Spark code", "hello", identity(message_id))
+    return Extraction((), f)
+
+
+def read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+def test_first_write_then_rerun_changes_nothing(tmp_path: Path) -> None:
+    sink = CsvSink(tmp_path / "codes.csv", tmp_path / "failures.csv")
+    stats = sink.write([row(), failure()])
+    assert (stats.inserted, stats.failures_open) == (1, 1)
+    before = (tmp_path / "codes.csv").read_bytes(), (tmp_path / "failures.csv").stat().st_mtime_ns
+    stats = sink.write([row(), failure()])
+    assert (stats.inserted, stats.updated, stats.unchanged) == (0, 0, 1)
+    assert (tmp_path / "codes.csv").read_bytes() == before[0]
+    assert (tmp_path / "failures.csv").stat().st_mtime_ns == before[1]  # not rewritten
+    assert len(read(tmp_path / "codes.csv")) == 1
+
+
+def test_renewal_updates_the_row_and_an_old_email_does_not_undo_it(tmp_path: Path) -> None:
+    sink = CsvSink(tmp_path / "codes.csv", tmp_path / "failures.csv")
+    sink.write([row(days=30, message_id="<a@x>", day=3)])
+    stats = sink.write([row(days=60, message_id="<b@x>", day=9)])
+    assert stats.updated == 1
+    sink.write([row(days=30, message_id="<a@x>", day=3)])  # a backfill replays the old one
+    frame = read(tmp_path / "codes.csv")
+    assert list(frame["duration_days"]) == ["60"]
+    assert list(frame["message_id"]) == ["<b@x>"]
+
+
+def test_a_failure_that_later_parses_leaves_the_review_file(tmp_path: Path) -> None:
+    sink = CsvSink(tmp_path / "codes.csv", tmp_path / "failures.csv")
+    sink.write([failure("<m1@x>")])
+    stats = sink.write([row(message_id="<m1@x>")])
+    assert stats.failures_cleared == 1
+    assert read(tmp_path / "failures.csv").empty
+
+
+def test_formula_cells_are_neutralized_and_round_trip(tmp_path: Path) -> None:
+    sink = CsvSink(tmp_path / "codes.csv", tmp_path / "failures.csv")
+    hostile = '=HYPERLINK("http://evil.example","click")'
+    sink.write([row(subject=hostile)])
+    text = (tmp_path / "codes.csv").read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK" in text
+    for cell in ("+1", "-1", "@SUM(A1)"):
+        sink.write([row(subject=cell, day=20)])
+        assert f"'{cell}" in (tmp_path / "codes.csv").read_text(encoding="utf-8-sig")
+    # Reading our own file back does not double the apostrophe or see a change.
+    assert sink.write([row(subject="@SUM(A1)", day=20)]).unchanged == 1
+
+
+def test_excel_friendly_encoding_and_user_columns_survive(tmp_path: Path) -> None:
+    path = tmp_path / "codes.csv"
+    sink = CsvSink(path, tmp_path / "failures.csv")
+    sink.write([row(subject="Código für Zoë")])
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    frame = read(path)
+    frame["Notes"] = ["ad live since Monday"]
+    frame.to_csv(path, index=False, encoding="utf-8-sig")
+    other = dataclasses.replace(row().rows[0], spark_code=CODE.replace("Ob5", "Xx9"))
+    sink.write([Extraction((other,), None)])
+    frame = read(path)
+    assert list(frame.columns)[-1] == "Notes"
+    assert frame.loc[frame.spark_code == CODE, "Notes"].item() == "ad live since Monday"
+    assert frame.loc[frame.spark_code == "Código für Zoë", "Notes"].empty
+
+
+def test_no_temp_files_left_behind(tmp_path: Path) -> None:
+    sink = CsvSink(tmp_path / "codes.csv", tmp_path / "failures.csv")
+    sink.write([row(), failure()])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["codes.csv", "failures.csv"]
