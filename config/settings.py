@@ -12,7 +12,14 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 CONFIG_NAME = "sparkcodes.toml"
 
@@ -46,6 +53,13 @@ class ImapSettings(_Section):
     move_to: str | None = None
     batch_size: Annotated[int, Field(gt=0, le=5000)] = 200
     timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 60.0
+
+    @field_validator(
+        "ca_file", "password_file", "oauth2_token_file", "password_env", mode="before"
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
     @model_validator(mode="after")
     def _consistent(self) -> ImapSettings:

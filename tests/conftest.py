@@ -5,3 +5,5 @@ from __future__ import annotations
 from pathlib import Path
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+from tests.servers.dovecot_fixtures import dovecot, imap_account  # noqa: E402, F401
