@@ -293,9 +293,7 @@ class Mailbox:
         try:
             while not news and not stop() and time.monotonic() < deadline:
                 responses = self.guarded(client.idle_check, 1.0)
-                news = any(
-                    len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses or ()
-                )
+                news = any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses or ())
         finally:
             if self._client is not None:
                 self.guarded(client.idle_done)

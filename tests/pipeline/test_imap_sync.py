@@ -164,7 +164,7 @@ def test_self_signed_certificate_refused_unless_ca_file(
 ) -> None:
     untrusted = settings_for(imap_account, security=security, ca_file="")
     with (
-        pytest.raises(ImapTlsError, match="not trusted.*ca_file"),
+        pytest.raises(ImapTlsError, match=r"not trusted.*ca_file"),
         Mailbox(untrusted, imap_account.password),
     ):
         pass
