@@ -54,9 +54,7 @@ class ImapSettings(_Section):
     batch_size: Annotated[int, Field(gt=0, le=5000)] = 200
     timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 60.0
 
-    @field_validator(
-        "ca_file", "password_file", "oauth2_token_file", "password_env", mode="before"
-    )
+    @field_validator("ca_file", "password_file", "oauth2_token_file", "password_env", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
