@@ -210,7 +210,7 @@ def _period_for(part: _Part, match: CodeMatch) -> int | None:
     on = part.date.date() if part.date else None
     periods = find_periods(part.text, on)
     if periods:
-        return _nearest_period(periods, match, part.found)
+        return _nearest_period(part.text, periods, match, part.found)
     above = part.parent
     while above is not None:
         if above.kind is not Kind.REPLY:
@@ -223,14 +223,17 @@ def _period_for(part: _Part, match: CodeMatch) -> int | None:
     return None
 
 
-def _nearest_period(periods: list[PeriodMatch], match: CodeMatch, codes: list[CodeMatch]) -> int:
+def _nearest_period(
+    text: str, periods: list[PeriodMatch], match: CodeMatch, codes: list[CodeMatch]
+) -> int:
     values = {p.days for p in periods}
     if len(values) == 1:
         return periods[0].days
     stated = [p for p in periods if p.in_context] or periods
     if len(codes) == 1:
         return stated[0].days
-    return min(stated, key=lambda p: _distance(p.start, p.end, match.start, match.end)).days
+    span = (match.start, match.end)
+    return min(stated, key=lambda p: _distance(text, (p.start, p.end), span)).days
 
 
 def _video_for(
@@ -247,11 +250,11 @@ def _video_for(
         return videos[0] if len(videos) == 1 else None
 
     # Pair a code and a video only when each is the other's nearest.
-    def near_video(c: CodeMatch) -> VideoLink:
-        return min(videos, key=lambda v: _distance(v.start, v.end, c.start, c.end))
-
-    video = near_video(match)
-    nearest_code = min(codes, key=lambda c: _distance(video.start, video.end, c.start, c.end))
+    text = part.text
+    video = min(videos, key=lambda v: _distance(text, (v.start, v.end), (match.start, match.end)))
+    nearest_code = min(
+        codes, key=lambda c: _distance(text, (video.start, video.end), (c.start, c.end))
+    )
     return video if nearest_code == match else None
 
 
@@ -260,12 +263,17 @@ def _handle(part: _Part) -> str | None:
     return handles[0] if len(handles) == 1 else None
 
 
-def _distance(a_start: int, a_end: int, b_start: int, b_end: int) -> int:
+def _distance(text: str, a: tuple[int, int], b: tuple[int, int]) -> int:
+    """Characters between two spans; each line break between them counts as a far jump,
+    because people put a code's period or link on its own line or bullet."""
+    (a_start, a_end), (b_start, b_end) = a, b
     if a_end <= b_start:
-        return b_start - a_end
-    if b_end <= a_start:
-        return a_start - b_end
-    return 0
+        lo, hi = a_end, b_start
+    elif b_end <= a_start:
+        lo, hi = b_end, a_start
+    else:
+        return 0
+    return hi - lo + 1000 * text.count("\n", lo, hi)
 
 
 def _author(part: _Part) -> tuple[str | None, str | None]:

@@ -10,6 +10,7 @@ without a known separator still splits.
 
 from __future__ import annotations
 
+import email.header
 import email.utils
 from dataclasses import dataclass
 from enum import StrEnum
@@ -46,7 +47,23 @@ class Split:
     subject: str | None
 
 
-_FROM = {"from", "von", "de", "da", "van", "från", "fra", "od", "sender", "absender", "remitente"}
+_FROM = {
+    "mittente",
+    "remetente",
+    "afzender",
+    "expéditeur",
+    "from",
+    "von",
+    "de",
+    "da",
+    "van",
+    "från",
+    "fra",
+    "od",
+    "sender",
+    "absender",
+    "remitente",
+}
 _DATE = {
     "date",
     "sent",
@@ -77,7 +94,22 @@ _SUBJECT = {
     "ämne",
     "emne",
 }
-_TO = {"to", "an", "à", "a", "para", "aan", "pour", "til", "till", "destinataire"}
+_TO = {
+    "destinatario",
+    "destinatário",
+    "empfänger",
+    "ontvanger",
+    "to",
+    "an",
+    "à",
+    "a",
+    "para",
+    "aan",
+    "pour",
+    "til",
+    "till",
+    "destinataire",
+}
 _OTHER = {
     "cc",
     "bcc",
@@ -100,10 +132,18 @@ _HEADER_LINE = regex.compile(
     + _LABEL_ALT
     + r")[ \t]*\**[ \t]*[:：][ \t]*\**[ \t]*(?P<value>.*?)[ \t]*$"
 )
-# Yahoo prints the whole header block on one line: "From: A <a@x> To: B Sent: ... Subject: ..."
+# Yahoo prints the whole header block on one line, often on the separator line itself and
+# with labels glued to the value before them: "Von: A <a@x>An: B <b@x>Gesendet: ... MEZBetreff: X".
+# There only capitalized labels count, and a glued one must be three letters or more.
+_CAPITALIZED = sorted({x[:1].upper() + x[1:] for x in _LABELS}, key=len, reverse=True)
 _INLINE_LABEL = regex.compile(
-    r"(?i)(?:^|(?<=\s))\**(?P<label>" + _LABEL_ALT + r")\**[ \t]*[:：]\s*"
+    r"(?:(?<![^\s>\])])(?P<label>"
+    + "|".join(regex.escape(x) for x in _CAPITALIZED)
+    + r")|(?<=[\p{L}\d])(?P<glued>"
+    + "|".join(regex.escape(x) for x in _CAPITALIZED if len(x) >= 3)
+    + r"))\**[ \t]*[:：]\s*"
 )
+_MARKER_WITH_HEADERS = regex.compile(r"^[ \t>]*-{2,}\s*[\p{L}' ’]{3,60}?\s*-{2,}(?P<rest>.+)$")
 _MARKER = regex.compile(
     r"(?ix)^[ \t>]*(?:"
     r"-{2,}\s*[\p{L}' ’]{3,60}?\s*-{2,}"  # ---------- Forwarded message ---------
@@ -167,6 +207,20 @@ def split_first(text: str, *, replies: bool = True) -> Split | None:
 
 def _split_at(lines: list[str], i: int, replies: bool) -> Split | None:
     line = lines[i]
+    glued = _MARKER_WITH_HEADERS.match(line)
+    if glued:  # Yahoo: the separator and the whole header block on one line
+        fields = _inline_fields(glued.group("rest"))
+        if fields is not None:
+            name, addr = _sender(fields.get("from", ""))
+            return Split(
+                before="\n".join(lines[:i]).rstrip(),
+                kind=Kind.FORWARD,
+                rest="\n".join(lines[i + 1 :]),
+                sender_name=name,
+                sender_email=addr,
+                date_text=fields.get("date"),
+                subject=fields.get("subject"),
+            )
     # A forward: an optional marker line, blank lines, then a header block with a sender.
     block_start = i
     if _MARKER.match(line):
@@ -187,14 +241,17 @@ def _split_at(lines: list[str], i: int, replies: bool) -> Split | None:
             sender_name=name,
             sender_email=addr,
             date_text=fields.get("date"),
-            subject=fields.get("subject"),
+            subject=_decode_words(fields["subject"]) if "subject" in fields else None,
         )
     if not replies or _MARKER.match(line):
         return None
     # A reply: "On <date>, <name> <addr> wrote:", perhaps wrapped over two lines.
     if _ATTRIBUTION_START.match(line):
         for span in (1, 2, 3):
-            joined = " ".join(x.strip() for x in lines[i : i + span])
+            chunk = lines[i : i + span]
+            if len(chunk) < span or not chunk[-1].strip(" \t>"):
+                break  # an attribution wraps onto the next line, never across a blank one
+            joined = " ".join(x.strip() for x in chunk)
             m = _ATTRIBUTION.match(joined)
             if m:
                 name, addr, date_text = _attribution(m.group("body"))
@@ -274,7 +331,7 @@ def _inline_fields(line: str) -> dict[str, str] | None:
     fields: dict[str, str] = {}
     for k, m in enumerate(marks):
         end = marks[k + 1].start() if k + 1 < len(marks) else len(line)
-        key = _field(m.group("label"))
+        key = _field(m.group("label") or m.group("glued"))
         fields.setdefault(key, line[m.end() : end].strip())
     fields.pop("other", None)
     if "from" not in fields or len(fields) < 3:
@@ -290,8 +347,18 @@ def _field(label: str) -> str:
     return "other"
 
 
+def _decode_words(value: str) -> str:
+    """Some clients paste raw headers into a forward: decode =?utf-8?B?...?= words."""
+    if "=?" not in value:
+        return value
+    try:
+        return str(email.header.make_header(email.header.decode_header(value)))
+    except (ValueError, LookupError, UnicodeError):
+        return value
+
+
 def _sender(value: str) -> tuple[str | None, str | None]:
-    value = _MAILTO.sub("", value).replace("*", "").strip()
+    value = _MAILTO.sub("", _decode_words(value)).replace("*", "").strip()
     raw_name, addr = email.utils.parseaddr(value)
     if not addr or "@" not in addr:
         found = _ADDRESS.search(value)
