@@ -30,7 +30,14 @@ def identity(message_id: str = "<m1@x>", day: int = 3, subject: str = "my code")
 def row(code: str = CODE, days: int | None = 30, **ident: object) -> Extraction:
     authorized = datetime(2026, 11, 1, tzinfo=UTC)
     r = CodeRow(
-        code, days, DurationSource.STATED, "@mia", None, None, authorized, None,
+        code,
+        days,
+        DurationSource.STATED,
+        "@mia",
+        None,
+        None,
+        authorized,
+        None,
         identity(**ident),  # type: ignore[arg-type]
     )
     return Extraction((r,), None)
