@@ -91,6 +91,21 @@ class CsvSettings(_Section):
     failures_path: Path = Path("out/failures.csv")
 
 
+class SheetsSettings(_Section):
+    spreadsheet: str  # key or URL
+    worksheet: str = "Spark codes"
+    failures_worksheet: str = "Needs review"
+    credentials_file: Path | None = None
+    endpoint: str | None = None  # a Sheets API emulator; SPARKCODES_SHEETS_ENDPOINT also works
+    max_attempts: Annotated[int, Field(ge=1, le=20)] = 6
+    max_backoff_seconds: Annotated[float, Field(gt=0, le=600)] = 32.0
+
+    @field_validator("credentials_file", "endpoint", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+
 class ParsingSettings(_Section):
     default_duration_days: Annotated[int, Field(gt=0, le=3650)] | None = None
     max_message_bytes: Annotated[int, Field(gt=1024)] = 25 * 1024 * 1024
@@ -99,7 +114,8 @@ class ParsingSettings(_Section):
 class Settings(_Section):
     imap: ImapSettings | None = None
     local: LocalSettings = LocalSettings()
-    csv: CsvSettings = CsvSettings()
+    csv: CsvSettings | None = CsvSettings()
+    sheets: SheetsSettings | None = None
     state: StateSettings = StateSettings()
     watch: WatchSettings = WatchSettings()
     parsing: ParsingSettings = ParsingSettings()
