@@ -137,8 +137,14 @@ def _assemble(text: str, pos: int) -> tuple[str, int]:
     return body, end
 
 
+# Nothing can be a code without one of these; most quoted text and prose has neither.
+_CANDIDATE = regex.compile(r"#[A-Za-z0-9+/]{6}|[A-Za-z0-9+/]{30}")
+
+
 def find_codes(text: str) -> tuple[list[CodeMatch], list[DamagedCode]]:
     """Every Spark code in `text` in order of appearance (deduplicated), and damaged ones."""
+    if _CANDIDATE.search(text) is None:
+        return [], []
     masked = mask_urls(text)
     codes: list[CodeMatch] = []
     damaged: list[DamagedCode] = []

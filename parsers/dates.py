@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import functools
-from datetime import UTC, date, datetime, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import regex
@@ -21,10 +21,57 @@ _ENGLISH = (
     "%a, %b %d, %Y %I:%M %p",  # Gmail: Tue, Nov 3, 2026 at 2:05 PM
     "%A, %B %d, %Y %I:%M %p",  # Outlook: Tuesday, November 3, 2026 2:05 PM
     "%A, %B %d, %Y %I:%M:%S %p",
-    "%d %B %Y %H:%M:%S %Z",  # Apple Mail: 3 November 2026 14:05:00 GMT
-    "%B %d, %Y %I:%M:%S %p %Z",
+    "%A, %B %d, %Y, %I:%M:%S %p",  # Yahoo: Saturday, January 31, 2026, 07:34:00 PM PST
+    "%A, %B %d, %Y, %I:%M %p",
+    "%b %d, %Y, %I:%M %p",  # Apple Mail replies: On Jan 7, 2026, at 2:54 PM
+    "%B %d, %Y, %I:%M %p",
+    "%B %d, %Y %I:%M:%S %p",
+    "%d %B %Y %H:%M:%S",  # Apple Mail: 3 November 2026 at 14:05:00 GMT
     "%d %B %Y %H:%M",
     "%A, %d %B %Y %H:%M",  # Outlook (en-GB): Tuesday, 3 November 2026 14:05
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+)
+# Zone names mail clients print after a time, as UTC offsets in hours. Ambiguous ones (IST)
+# are left to the forwarding message's zone.
+_ZONES = {
+    "UTC": 0,
+    "GMT": 0,
+    "UT": 0,
+    "Z": 0,
+    "WET": 0,
+    "WEST": 1,
+    "BST": 1,
+    "CET": 1,
+    "MEZ": 1,
+    "CEST": 2,
+    "MESZ": 2,
+    "EET": 2,
+    "EEST": 3,
+    "EST": -5,
+    "EDT": -4,
+    "CST": -6,
+    "CDT": -5,
+    "MST": -7,
+    "MDT": -6,
+    "PST": -8,
+    "PDT": -7,
+    "AKST": -9,
+    "AKDT": -8,
+    "HST": -10,
+    "BRT": -3,
+    "ART": -3,
+    "JST": 9,
+    "KST": 9,
+    "AEST": 10,
+    "AEDT": 11,
+    "NZST": 12,
+    "NZDT": 13,
+    "SGT": 8,
+    "HKT": 8,
+}
+_TRAILING_ZONE = regex.compile(
+    r"\s+(?:(?P<name>[A-Z]{1,5})(?:(?P<sign>[+-])(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?)?)$"
 )
 
 
@@ -33,7 +80,7 @@ def parse_header_date(text: str, default_tz: timezone | None = None) -> datetime
     cleaned = _PAREN.sub("", _NOISE.sub(" ", text)).strip()
     if not cleaned or len(cleaned) > 80:
         return None
-    parsed = _rfc5322(cleaned) or _english(cleaned) or _localized(cleaned)
+    parsed = _english(cleaned) or _rfc5322(cleaned) or _localized(cleaned)
     if parsed is None:
         return None
     if parsed.tzinfo is None:
@@ -62,11 +109,26 @@ def _rfc5322(text: str) -> datetime | None:
 
 
 def _english(text: str) -> datetime | None:
+    """The English forms clients print, with an optional zone name such as PST or GMT+1."""
+    zone = None
+    m = _TRAILING_ZONE.search(text)
+    if m and m.group("name") in _ZONES:
+        hours = _ZONES[m.group("name")]
+        minutes = 0
+        if m.group("sign"):
+            sign = 1 if m.group("sign") == "+" else -1
+            hours += sign * int(m.group("h"))
+            minutes = sign * int(m.group("m") or 0)
+        zone = timezone(timedelta(hours=hours, minutes=minutes))
+        text = text[: m.start()]
+    if not text[:1].isalnum():
+        return None
     for fmt in _ENGLISH:
         try:
-            return datetime.strptime(text, fmt)
+            parsed = datetime.strptime(text, fmt)
         except ValueError:
             continue
+        return parsed.replace(tzinfo=zone) if zone else parsed
     return None
 
 

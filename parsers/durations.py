@@ -126,7 +126,9 @@ _NUMBER = (
     + r")"
 )
 _PERIOD = regex.compile(
-    r"(?i)(?<![\w.,/:=+#-])" + _NUMBER + r"(?:[\s-]|\s*-\s*)?(?P<unit>[a-zäöüßéèêíóúñãç]+)\b"
+    r"(?i)(?<![\w.,/:=+#-])" + _NUMBER + r"(?:[\s-]|\s*-\s*)?"
+    r"(?:(?:full|whole|entire|complete|ganzes?|vollen?|volles|entier|entière|completo|"
+    r"intero|inteiro|hele|volledig)\s+)?(?P<unit>[a-zäöüßéèêíóúñãç]+)\b"
 )
 _UNTIL = regex.compile(
     r"(?i)\b(?:until|till|through|thru|expires?(?:\s+on)?|valid\s+to|bis(?:\s+zum)?|"

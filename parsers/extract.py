@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import email.parser
 import email.utils
+import functools
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timezone
 
 from parsers.codes import CodeMatch, DamagedCode, find_codes, mask_urls, normalize_text
 from parsers.dates import parse_header_date
@@ -42,7 +43,7 @@ class Options:
     default_days: int | None = None
 
 
-@dataclass(slots=True)
+@dataclass
 class _Part:
     """One author's text inside an email, with what is known of that author."""
 
@@ -51,10 +52,17 @@ class _Part:
     text: str
     sender_name: str | None
     sender_email: str | None
-    date: datetime | None
+    sent: datetime | str | None  # a header's date, read only when a code needs it
+    tz: timezone | None = None
     parent: _Part | None = None
     found: list[CodeMatch] = field(default_factory=list)
     damaged: list[DamagedCode] = field(default_factory=list)
+
+    @functools.cached_property
+    def date(self) -> datetime | None:
+        if isinstance(self.sent, str):
+            return parse_header_date(self.sent, self.tz)
+        return self.sent
 
 
 def extract(
@@ -111,7 +119,7 @@ def _extract(raw: bytes, source: str, opts: Options, received_at: datetime | Non
 
 def _parts(message: DecodedMessage, *, html: bool, depth: int = 0) -> list[_Part]:
     """Every author's text in the message and in messages attached to it, outermost first."""
-    text = message.alternative_html_text if html and message.alternative_html_text else message.text
+    text = (message.alternative_text() if html else None) or message.text
     top = _Part(Kind.TOP, depth, "", message.from_name, message.from_email, message.date)
     parts: list[_Part] = []
     parent: _Part | None = None
@@ -120,12 +128,7 @@ def _parts(message: DecodedMessage, *, html: bool, depth: int = 0) -> list[_Part
             part = top
         else:
             part = _Part(
-                seg.kind,
-                depth,
-                "",
-                seg.sender_name,
-                seg.sender_email,
-                parse_header_date(seg.date_text, message.tz) if seg.date_text else None,
+                seg.kind, depth, "", seg.sender_name, seg.sender_email, seg.date_text, message.tz
             )
         part.text = seg.text
         part.depth = depth
@@ -144,9 +147,7 @@ def _parts(message: DecodedMessage, *, html: bool, depth: int = 0) -> list[_Part
 
 
 def _has_html_alternative(message: DecodedMessage) -> bool:
-    return message.alternative_html_text is not None or any(
-        _has_html_alternative(m) for m in message.attached
-    )
+    return bool(message.alternative_html) or any(_has_html_alternative(m) for m in message.attached)
 
 
 def _rows(parts: list[_Part], base: MessageIdentity, opts: Options) -> list[CodeRow]:

@@ -42,6 +42,12 @@ logging.getLogger("mailparser").setLevel(logging.ERROR)
 class DecodedMessage:
     """One email (or one email attached inside another), decoded for extraction."""
 
+    def alternative_text(self) -> str | None:
+        """The HTML alternative as text: a second chance when the plain part has no code."""
+        if not self.alternative_html:
+            return None
+        return "\n".join(html_to_text(h) for h in self.alternative_html)
+
     subject: str | None
     from_name: str | None
     from_email: str | None
@@ -50,7 +56,7 @@ class DecodedMessage:
     message_id: str | None
     received_at: datetime | None
     text: str
-    alternative_html_text: str | None
+    alternative_html: list[str]  # HTML bodies beside a plain one, converted only if needed
     images: list[str] = field(default_factory=list)
     attached: list[DecodedMessage] = field(default_factory=list)
 
@@ -88,11 +94,10 @@ def _decoded(parsed: Any, depth_left: int) -> DecodedMessage:
     if plain and _is_flowed(message):
         plain = [unflow(t, delsp=_is_delsp(message)) for t in plain]
     plain.extend(_text_attachments(parsed.attachments))
-    html_text = "\n".join(html_to_text(h) for h in html) if html else None
     if plain:
-        text, alternative = "\n".join(plain), html_text
+        text, alternative = "\n".join(plain), html
     else:
-        text, alternative = html_text or "", None
+        text, alternative = "\n".join(html_to_text(h) for h in html), []
 
     from_name, from_email = _first_address(parsed.from_)
     date = _aware(parsed.date)
@@ -105,7 +110,7 @@ def _decoded(parsed: Any, depth_left: int) -> DecodedMessage:
         message_id=_clean_header(parsed.message_id),
         received_at=_received_at(message) or date,
         text=text,
-        alternative_html_text=alternative,
+        alternative_html=alternative,
         images=_images(parsed.attachments),
         attached=attached,
     )
