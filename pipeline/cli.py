@@ -27,6 +27,7 @@ from pipeline.state import State, StateError
 from pipeline.watch import watch as watch_loop
 from sinks import Sink, SinkError
 from sinks.csv import CsvSink
+from sinks.sheets import RetryPolicy, SheetsSink, make_client, service_account_email
 
 EXIT_OK = 0
 EXIT_REVIEW = 1
@@ -164,8 +165,27 @@ def _sync_once(settings: Settings, state: State, *, full: bool) -> Summary:
 
 
 def _sinks(settings: Settings) -> list[Sink]:
-    csv = settings.csv
-    return [CsvSink(settings.resolve(csv.path), settings.resolve(csv.failures_path))]
+    sinks: list[Sink] = []
+    if settings.csv is not None:
+        csv = settings.csv
+        sinks.append(CsvSink(settings.resolve(csv.path), settings.resolve(csv.failures_path)))
+    if settings.sheets is not None:
+        sinks.append(sheets_sink(settings))
+    return sinks
+
+
+def sheets_sink(settings: Settings) -> SheetsSink:
+    sheets = settings.sheets
+    assert sheets is not None
+    credentials = settings.resolve(sheets.credentials_file) if sheets.credentials_file else None
+    return SheetsSink(
+        make_client(credentials, sheets.endpoint),
+        sheets.spreadsheet,
+        worksheet=sheets.worksheet,
+        failures_worksheet=sheets.failures_worksheet,
+        retry=RetryPolicy(attempts=sheets.max_attempts, max_wait=sheets.max_backoff_seconds),
+        share_with=service_account_email(credentials),
+    )
 
 
 def _options(settings: Settings) -> Options:

@@ -1,0 +1,427 @@
+"""Google Sheets through gspread: upsert into a sheet that people also edit by hand.
+
+A run reads both tabs in one request and, if anything changed, writes everything in one
+`spreadsheets.batchUpdate`: so a quiet run costs 1 request and a busy one 2, whatever the
+number of rows (the first run on a new spreadsheet adds 1-2 to create the tabs). The sync
+finds its columns by header name and writes only its own cells, so columns people added
+(Status, Notes, Ad ID), their sorting and their filters survive. Cells are written as
+`userEnteredValue.stringValue`, the API's RAW form: a subject such as `=IMPORTXML(...)` stays
+text. 429 and 5xx answers are retried with capped exponential backoff and jitter (tenacity),
+then reported as a retryable error, so the run leaves its state uncommitted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gspread
+import requests
+import tenacity
+from gspread.exceptions import APIError
+from requests.adapters import HTTPAdapter
+
+from parsers.records import CODE_COLUMNS, FAILURE_COLUMNS, Extraction
+from sinks import RetryableSinkError, TerminalSinkError, WriteStats
+from sinks.upsert import Record, merge
+
+SHEETS_URL = "https://sheets.googleapis.com/"
+ENDPOINT_ENV = "SPARKCODES_SHEETS_ENDPOINT"
+_TRANSIENT_CODES = {408, 429, 500, 502, 503, 504}
+_NUMERIC = {"duration_days"}
+
+
+class _Retarget(HTTPAdapter):
+    """Send requests meant for Google to an emulator, as PUBSUB_EMULATOR_HOST does."""
+
+    def __init__(self, base: str) -> None:
+        super().__init__()
+        self.base = base.rstrip("/") + "/"
+
+    def send(
+        self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        url = request.url or ""
+        if url.startswith(SHEETS_URL):
+            request.url = self.base + url[len(SHEETS_URL) :]
+        return super().send(request, *args, **kwargs)
+
+
+def make_client(credentials_file: Path | None, endpoint: str | None) -> gspread.Client:
+    """A gspread client: for an emulator endpoint, without credentials; else from the file.
+
+    The file may be a service account key (the common case) or an OAuth user token
+    ("authorized_user", as `gcloud auth application-default login` writes).
+    """
+    endpoint = endpoint or os.environ.get(ENDPOINT_ENV)
+    if endpoint:
+        session = requests.Session()
+        session.mount(SHEETS_URL, _Retarget(endpoint))
+        return gspread.Client(auth=None, session=session)  # type: ignore[arg-type]
+    if credentials_file is None:
+        raise TerminalSinkError("set sheets.credentials_file to a service account key file")
+    try:
+        info = json.loads(credentials_file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise TerminalSinkError(
+            f"cannot read sheets.credentials_file {credentials_file}: {exc.strerror or exc}"
+        ) from exc
+    except ValueError as exc:
+        raise TerminalSinkError(f"{credentials_file} is not a JSON credentials file") from exc
+    try:
+        if info.get("type") == "service_account":
+            return gspread.service_account_from_dict(info)
+        if info.get("type") == "authorized_user":
+            from google.oauth2.credentials import Credentials
+
+            creds = Credentials.from_authorized_user_info(info)  # type: ignore[no-untyped-call]
+            return gspread.authorize(creds)
+    except (ValueError, KeyError) as exc:
+        raise TerminalSinkError(f"{credentials_file} is not usable: {exc}") from exc
+    raise TerminalSinkError(
+        f"{credentials_file} is neither a service account key nor an OAuth user token"
+    )
+
+
+def spreadsheet_key(value: str) -> str:
+    """Accept a bare key or any URL of the spreadsheet."""
+    marker = "/spreadsheets/d/"
+    if marker in value:
+        return value.split(marker, 1)[1].split("/", 1)[0].split("?", 1)[0]
+    return value.strip()
+
+
+def service_account_email(credentials_file: Path | None) -> str | None:
+    if credentials_file is None:
+        return None
+    try:
+        info = json.loads(credentials_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    email = info.get("client_email") if isinstance(info, dict) else None
+    return str(email) if email else None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    attempts: int = 6
+    max_wait: float = 32.0
+    sleep: Callable[[float], None] = tenacity.nap.sleep
+
+
+@dataclass(slots=True)
+class _Tab:
+    """One worksheet as read: where our columns are and where each key's row is."""
+
+    title: str
+    columns: tuple[str, ...]
+    sheet_id: int | None = None
+    row_count: int = 0
+    column_count: int = 0
+    frozen_rows: int = 0
+    header: list[str] = field(default_factory=list)
+    rows: dict[str, tuple[int, Record]] = field(default_factory=dict)
+    used_rows: int = 0  # rows holding anything, header included
+
+    @property
+    def exists(self) -> bool:
+        return self.sheet_id is not None
+
+    def stored(self) -> dict[str, Record]:
+        return {key: record for key, (_, record) in self.rows.items()}
+
+
+class SheetsSink:
+    """Upserts code rows (by `spark_code`) and failures (by `message_id`) into two tabs."""
+
+    def __init__(
+        self,
+        client: gspread.Client,
+        spreadsheet: str,
+        *,
+        worksheet: str = "Spark codes",
+        failures_worksheet: str = "Needs review",
+        retry: RetryPolicy | None = None,
+        share_with: str | None = None,
+    ) -> None:
+        self.http = client.http_client
+        self.key = spreadsheet_key(spreadsheet)
+        self.codes_title = worksheet
+        self.failures_title = failures_worksheet
+        self.retry = retry or RetryPolicy()
+        self.share_with = share_with  # the service account's email, for the 403 message
+        self.requests = 0
+
+    # -- the Sink interface ----------------------------------------------------------
+
+    def write(self, batch: Sequence[Extraction]) -> WriteStats:
+        codes, failures = self.read()
+        result = merge(codes.stored(), failures.stored(), batch)
+        requests_: list[dict[str, Any]] = []
+        new_ids = _NewSheetIds(codes, failures)
+        for tab in (codes, failures):
+            if not tab.exists:
+                requests_.append(_add_sheet(tab, new_ids.next()))
+        cleared = [failures.rows[key][0] for key in result.cleared if key in failures.rows]
+        requests_ += _tab_writes(codes, result.codes)
+        requests_ += _tab_writes(failures, result.failures, delete_rows=cleared)
+        if requests_:
+            self._call(self.http.batch_update, self.key, {"requests": requests_})
+        open_failures = (
+            len(failures.rows)
+            - len(cleared)
+            + sum(1 for key in result.failures if key not in failures.rows)
+        )
+        return WriteStats(
+            inserted=result.inserted,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            failures_open=open_failures,
+            failures_cleared=len(cleared),
+        )
+
+    # -- reading ---------------------------------------------------------------------
+
+    def read(self) -> tuple[_Tab, _Tab]:
+        """Both tabs in one request; a missing tab costs one more to list the sheets."""
+        codes = _Tab(self.codes_title, CODE_COLUMNS)
+        failures = _Tab(self.failures_title, FAILURE_COLUMNS)
+        tabs = (codes, failures)
+        try:
+            data = self._get_grid([t.title for t in tabs])
+        except APIError as exc:
+            if exc.code != 400:
+                raise self._terminal(exc) from exc
+            # A tab does not exist yet: find which, then read the ones that do.
+            meta = self._call(
+                self.http.fetch_sheet_metadata, self.key, {"fields": "sheets.properties"}
+            )
+            titles = {s["properties"]["title"] for s in meta.get("sheets", [])}
+            present = [t.title for t in tabs if t.title in titles]
+            data = self._get_grid(present) if present else meta
+        by_title = {s["properties"]["title"]: s for s in data.get("sheets", [])}
+        for tab in tabs:
+            sheet = by_title.get(tab.title)
+            if sheet is not None:
+                _load_tab(tab, sheet)
+        return codes, failures
+
+    def _get_grid(self, titles: list[str]) -> Any:
+        params = {
+            "ranges": [_a1(t) for t in titles],
+            "includeGridData": "true",
+            "fields": "sheets(properties(sheetId,title,gridProperties),"
+            "data(rowData(values(effectiveValue,formattedValue))))",
+        }
+        return self._call(self.http.fetch_sheet_metadata, self.key, params)
+
+    # -- errors and retries ----------------------------------------------------------------
+
+    def _call(self, method: Callable[..., Any], *args: Any) -> Any:
+        self.requests += 1
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(_transient),
+            wait=tenacity.wait_exponential_jitter(initial=1, max=self.retry.max_wait),
+            stop=tenacity.stop_after_attempt(self.retry.attempts),
+            sleep=self.retry.sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(method, *args)
+        except APIError as exc:
+            if _transient(exc):
+                raise RetryableSinkError(
+                    f"Google Sheets kept answering {exc.code} ({_api_message(exc)}) after "
+                    f"{self.retry.attempts} tries"
+                ) from exc
+            if exc.code == 400:
+                raise
+            raise self._terminal(exc) from exc
+        except requests.RequestException as exc:
+            raise RetryableSinkError(f"cannot reach Google Sheets: {exc}") from exc
+
+    def _terminal(self, exc: APIError) -> TerminalSinkError:
+        if exc.code == 403:
+            who = f" with {self.share_with}" if self.share_with else " with the service account"
+            return TerminalSinkError(
+                f"no permission on spreadsheet {self.key}: share it{who} as an Editor"
+            )
+        if exc.code == 404:
+            return TerminalSinkError(f"spreadsheet {self.key} not found; check sheets.spreadsheet")
+        if exc.code == 401:
+            return TerminalSinkError(
+                f"Google refused the credentials ({_api_message(exc)}); check "
+                "sheets.credentials_file"
+            )
+        return TerminalSinkError(f"Google Sheets answered {exc.code}: {_api_message(exc)}")
+
+
+class _NewSheetIds:
+    """sheetIds for tabs we create, chosen by us so one batchUpdate can add and fill them."""
+
+    def __init__(self, *tabs: _Tab) -> None:
+        self._used = {t.sheet_id for t in tabs if t.sheet_id is not None}
+        self._next = 1_000_001
+
+    def next(self) -> int:
+        while self._next in self._used:
+            self._next += 1
+        self._used.add(self._next)
+        return self._next
+
+
+def _transient(exc: BaseException) -> bool:
+    if isinstance(exc, APIError):
+        return exc.code in _TRANSIENT_CODES
+    return isinstance(exc, requests.ConnectionError | requests.Timeout)
+
+
+def _api_message(exc: APIError) -> str:
+    return str(exc.error.get("message") or exc.error.get("status") or exc.code)
+
+
+def _a1(title: str) -> str:
+    return "'" + title.replace("'", "''") + "'"
+
+
+def _cell_text(cell: Mapping[str, Any]) -> str:
+    value = cell.get("effectiveValue")
+    if isinstance(value, Mapping):
+        if "stringValue" in value:
+            return str(value["stringValue"])
+        if "numberValue" in value:
+            number = float(value["numberValue"])
+            return str(int(number)) if number.is_integer() else str(number)
+        if "boolValue" in value:
+            return "TRUE" if value["boolValue"] else "FALSE"
+    return str(cell.get("formattedValue", ""))
+
+
+def _load_tab(tab: _Tab, sheet: Mapping[str, Any]) -> None:
+    props = sheet["properties"]
+    grid = props.get("gridProperties", {})
+    tab.sheet_id = int(props.get("sheetId", 0))
+    tab.row_count = int(grid.get("rowCount", 0))
+    tab.column_count = int(grid.get("columnCount", 0))
+    tab.frozen_rows = int(grid.get("frozenRowCount", 0))
+    rows: list[list[str]] = []
+    for block in sheet.get("data", []):
+        for row in block.get("rowData", []):
+            rows.append([_cell_text(c) for c in row.get("values", [])])
+    while rows and not any(rows[-1]):
+        rows.pop()
+    tab.used_rows = len(rows)
+    tab.header = [h.strip() for h in rows[0]] if rows else []
+    key_name = tab.columns[0]
+    if key_name not in tab.header:
+        return
+    positions = {name: tab.header.index(name) for name in tab.columns if name in tab.header}
+    for index, row in enumerate(rows[1:], start=1):
+        record = {name: (row[i] if i < len(row) else "") for name, i in positions.items()}
+        key = record[key_name]
+        if key and key not in tab.rows:
+            tab.rows[key] = (index, record)
+
+
+def _add_sheet(tab: _Tab, sheet_id: int) -> dict[str, Any]:
+    tab.sheet_id = sheet_id
+    tab.row_count, tab.column_count = 1000, max(26, len(tab.columns))
+    return {
+        "addSheet": {
+            "properties": {
+                "sheetId": sheet_id,
+                "title": tab.title,
+                "gridProperties": {
+                    "rowCount": tab.row_count,
+                    "columnCount": tab.column_count,
+                    "frozenRowCount": 1,
+                },
+            }
+        }
+    }
+
+
+def _tab_writes(
+    tab: _Tab, changed: Mapping[str, Record], delete_rows: Sequence[int] = ()
+) -> list[dict[str, Any]]:
+    """The batchUpdate requests that bring one tab up to date, touching only our cells."""
+    assert tab.sheet_id is not None
+    sheet_id = tab.sheet_id
+    out: list[dict[str, Any]] = []
+    header = list(tab.header)
+    missing = [name for name in tab.columns if name not in header]
+    if missing:  # our header, after whatever columns people keep; frozen like a header
+        out.append(_update_row(sheet_id, 0, len(header), [_value(n, "") for n in missing]))
+        header += missing
+        if tab.frozen_rows < 1:
+            out.append(_freeze_header(sheet_id))
+    position = {name: header.index(name) for name in tab.columns}
+    next_row = max(tab.used_rows, 1)
+    updates: list[dict[str, Any]] = []
+    for key, record in changed.items():
+        if key in tab.rows:
+            index, old = tab.rows[key]
+            names = [n for n in tab.columns if old.get(n, "") != record[n]]
+        else:
+            index, next_row = next_row, next_row + 1
+            names = list(tab.columns)
+        updates += _cell_runs(sheet_id, index, {position[n]: (n, record[n]) for n in names})
+    if next_row > tab.row_count:
+        out.append(_append_dimension(sheet_id, "ROWS", next_row - tab.row_count))
+    if len(header) > tab.column_count:
+        out.append(_append_dimension(sheet_id, "COLUMNS", len(header) - tab.column_count))
+    out += updates
+    for index in sorted(delete_rows, reverse=True):  # bottom up, so indices stay valid
+        span = {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": index}
+        out.append({"deleteDimension": {"range": {**span, "endIndex": index + 1}}})
+    return out
+
+
+def _cell_runs(
+    sheet_id: int, row: int, cells: Mapping[int, tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """Contiguous runs of changed cells, one updateCells request each."""
+    out: list[dict[str, Any]] = []
+    run: list[int] = []
+    for col in [*sorted(cells), None]:
+        if run and (col is None or col != run[-1] + 1):
+            values = [_value(cells[c][1], cells[c][0]) for c in run]
+            out.append(_update_row(sheet_id, row, run[0], values))
+            run = []
+        if col is not None:
+            run.append(col)
+    return out
+
+
+def _value(text: str, column: str) -> dict[str, Any]:
+    """A cell in the API's RAW form: text stays text, a period is a number people can sort."""
+    if column in _NUMERIC and text.isdigit():
+        return {"userEnteredValue": {"numberValue": int(text)}}
+    return {"userEnteredValue": {"stringValue": text}} if text else {}
+
+
+def _freeze_header(sheet_id: int) -> dict[str, Any]:
+    return {
+        "updateSheetProperties": {
+            "properties": {"sheetId": sheet_id, "gridProperties": {"frozenRowCount": 1}},
+            "fields": "gridProperties.frozenRowCount",
+        }
+    }
+
+
+def _update_row(sheet_id: int, row: int, col: int, values: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "updateCells": {
+            "start": {"sheetId": sheet_id, "rowIndex": row, "columnIndex": col},
+            "rows": [{"values": values}],
+            "fields": "userEnteredValue",
+        }
+    }
+
+
+def _append_dimension(sheet_id: int, dimension: str, length: int) -> dict[str, Any]:
+    return {"appendDimension": {"sheetId": sheet_id, "dimension": dimension, "length": length}}
