@@ -8,7 +8,6 @@ has already had zero-width characters removed (see `normalize_text`).
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import regex
@@ -79,10 +78,7 @@ def looks_random(body: str, *, strict: bool = True) -> bool:
     if sum((has_digit, has_upper, has_lower)) < 2:
         return False
 
-    def kind(c: str) -> int:
-        return 0 if c.isupper() else 1 if c.islower() else 2 if c.isdigit() else 3
-
-    changes = sum(1 for a, b in itertools.pairwise(core) if kind(a) != kind(b))
+    changes = len(_CLASS_RUNS.findall(core)) - 1
     if strict:
         return changes >= 0.5 * len(core)
     return changes >= 0.35 * len(core) or "+" in core or "/" in core or body.endswith("=")
@@ -137,13 +133,23 @@ def _assemble(text: str, pos: int) -> tuple[str, int]:
     return body, end
 
 
-# Nothing can be a code without one of these; most quoted text and prose has neither.
-_CANDIDATE = regex.compile(r"#[A-Za-z0-9+/]{6}|[A-Za-z0-9+/]{30}")
+_CLASS_RUNS = regex.compile(r"[A-Z]+|[a-z]+|[0-9]+|[^A-Za-z0-9]+")
+# Nothing can be a code (or a damaged one) without one of these; most prose has neither.
+_CANDIDATE = regex.compile(
+    r"(?<![\w/&?=#%.-])#[A-Za-z0-9+/]{8}|(?<![\w/+=#&?%.-])[A-Za-z0-9+/]{30}"
+)
+
+
+def _has_candidate(text: str) -> bool:
+    for hit in _CANDIDATE.finditer(text):
+        if hit.group().startswith("#") or _is_labelled(text, hit.start()):
+            return True
+    return False
 
 
 def find_codes(text: str) -> tuple[list[CodeMatch], list[DamagedCode]]:
     """Every Spark code in `text` in order of appearance (deduplicated), and damaged ones."""
-    if _CANDIDATE.search(text) is None:
+    if not _has_candidate(text):
         return [], []
     masked = mask_urls(text)
     codes: list[CodeMatch] = []

@@ -195,11 +195,13 @@ def _with_text(seg: Segment, text: str) -> Segment:
 
 def split_first(text: str, *, replies: bool = True) -> Split | None:
     """Find the first forward header block (or, with `replies`, reply or quote) in `text`."""
-    lines = text.split("\n")
-    offsets = _line_offsets(lines)
+    lines: list[str] | None = None
+    line, pos = 0, 0
     for hint in _HINT.finditer(text):
-        i = _line_index(offsets, hint.start())
-        split = _split_at(lines, i, replies)
+        line += text.count("\n", pos, hint.start())
+        pos = hint.start()
+        lines = lines or text.split("\n")
+        split = _split_at(lines, line, replies)
         if split is not None:
             return split
     return None
@@ -392,10 +394,13 @@ def _attribution(body: str) -> tuple[str | None, str | None, str | None]:
     return (raw_name.strip(" ,\"'") or None), addr, (date_text.strip(" ,") or None)
 
 
+_ONE_QUOTE_LEVEL = regex.compile(r"(?m)^[ \t]*>[ \t]?")
+
+
 def _dequote(text: str, levels: int) -> str:
-    if levels <= 0:
-        return text
-    return "\n".join(_strip_quote(line, levels) for line in text.split("\n"))
+    for _ in range(levels):
+        text = _ONE_QUOTE_LEVEL.sub("", text)
+    return text
 
 
 def _strip_quote(line: str, levels: int) -> str:
@@ -418,17 +423,3 @@ def _prev_nonblank(lines: list[str], i: int) -> int | None:
     while j >= 0 and not lines[j].strip(" \t>"):
         j -= 1
     return j if j >= 0 and i - j <= 3 else None
-
-
-def _line_offsets(lines: list[str]) -> list[int]:
-    offsets, pos = [], 0
-    for line in lines:
-        offsets.append(pos)
-        pos += len(line) + 1
-    return offsets
-
-
-def _line_index(offsets: list[int], pos: int) -> int:
-    import bisect
-
-    return bisect.bisect_right(offsets, pos) - 1
