@@ -6,6 +6,7 @@ digits or words, in several languages; a month counts 30 days, twelve of them a 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -125,7 +126,7 @@ _NUMBER = (
     )
     + r")"
 )
-_PERIOD = regex.compile(
+_PERIOD = re.compile(
     r"(?i)(?<![\w.,/:=+#-])" + _NUMBER + r"(?:[\s-]|\s*-\s*)?"
     r"(?:(?:full|whole|entire|complete|ganzes?|vollen?|volles|entier|entière|completo|"
     r"intero|inteiro|hele|volledig)\s+)?(?P<unit>[a-zäöüßéèêíóúñãç]+)\b"
@@ -185,13 +186,13 @@ def find_periods(text: str, authorized_on: date | None = None) -> list[PeriodMat
             continue
         found.append(PeriodMatch(days, m.start(), m.end(), _near_context(lowered, m.start())))
     if authorized_on is not None:
-        for m in _UNTIL.finditer(text):
-            day = parse_day(m.group("day"), authorized_on)
+        for until in _UNTIL.finditer(text):
+            day = parse_day(until.group("day"), authorized_on)
             if day is None:
                 continue
             days = (day - authorized_on).days
             if 0 < days <= 3 * 365:
-                found.append(PeriodMatch(days, m.start(), m.end(), True))
+                found.append(PeriodMatch(days, until.start(), until.end(), True))
     found.sort(key=lambda p: p.start)
     return found
 

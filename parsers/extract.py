@@ -16,7 +16,14 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timezone
 
-from parsers.codes import CodeMatch, DamagedCode, find_codes, mask_urls, normalize_text
+from parsers.codes import (
+    CodeMatch,
+    DamagedCode,
+    find_codes,
+    mask_urls,
+    may_hold_code,
+    normalize_text,
+)
 from parsers.dates import parse_header_date
 from parsers.durations import PeriodMatch, expiry, find_periods
 from parsers.forwarded import Kind, segments
@@ -63,6 +70,14 @@ class _Part:
         if isinstance(self.sent, str):
             return parse_header_date(self.sent, self.tz)
         return self.sent
+
+    @functools.cached_property
+    def videos(self) -> list[VideoLink]:
+        return find_videos(self.text)
+
+    @functools.cached_property
+    def periods(self) -> list[PeriodMatch]:
+        return find_periods(self.text, self.date.date() if self.date else None)
 
 
 def extract(
@@ -119,7 +134,7 @@ def _extract(raw: bytes, source: str, opts: Options, received_at: datetime | Non
 
 def _parts(message: DecodedMessage, *, html: bool, depth: int = 0) -> list[_Part]:
     """Every author's text in the message and in messages attached to it, outermost first."""
-    text = (message.alternative_text() if html else None) or message.text
+    text = (message.alternative_text(may_hold_code) if html else None) or message.text
     top = _Part(Kind.TOP, depth, "", message.from_name, message.from_email, message.date)
     parts: list[_Part] = []
     parent: _Part | None = None
@@ -161,7 +176,7 @@ def _rows(parts: list[_Part], base: MessageIdentity, opts: Options) -> list[Code
             home[match.code] = (part, match)
     # Rows come in the order the codes appear in their creators' text.
     order.sort(key=lambda c: (parts.index(home[c][0]), home[c][1].start))
-    all_videos = [v for p in parts for v in find_videos(p.text)]
+    all_videos = [v for p in parts for v in p.videos]
     rows = []
     for code in order:
         part, match = home[code]
@@ -208,14 +223,12 @@ def _row(
 
 def _period_for(part: _Part, match: CodeMatch) -> int | None:
     """The creator's own words first, then notes of whoever forwarded it; never quotes below."""
-    on = part.date.date() if part.date else None
-    periods = find_periods(part.text, on)
-    if periods:
-        return _nearest_period(part.text, periods, match, part.found)
+    if part.periods:
+        return _nearest_period(part.text, part.periods, match, part.found)
     above = part.parent
     while above is not None:
         if above.kind is not Kind.REPLY:
-            values = {p.days for p in find_periods(above.text, on)}
+            values = {p.days for p in above.periods}
             if len(values) == 1:
                 return values.pop()
             if len(values) > 1:
@@ -240,7 +253,7 @@ def _nearest_period(
 def _video_for(
     part: _Part, match: CodeMatch, *, single_code: bool, all_videos: list[VideoLink]
 ) -> VideoLink | None:
-    videos = find_videos(part.text)
+    videos = part.videos
     if not videos:
         unique = {v.url: v for v in all_videos}
         return next(iter(unique.values())) if single_code and len(unique) == 1 else None

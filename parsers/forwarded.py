@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import email.header
 import email.utils
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -127,7 +128,7 @@ _OTHER = {
 _LABELS = _FROM | _DATE | _SUBJECT | _TO | _OTHER
 
 _LABEL_ALT = "|".join(sorted((regex.escape(x) for x in _LABELS), key=len, reverse=True))
-_HEADER_LINE = regex.compile(
+_HEADER_LINE = re.compile(
     r"(?i)^(?P<quote>[ \t]*(?:>[ \t]?)*)[ \t]*\**[ \t]*(?P<label>"
     + _LABEL_ALT
     + r")[ \t]*\**[ \t]*[:：][ \t]*\**[ \t]*(?P<value>.*?)[ \t]*$"
@@ -162,7 +163,7 @@ _ATTRIBUTION = regex.compile(
     r"(?is)^[ \t>]*(?:on|am|le|el|em|il|op|den|w\s+dniu)\s+(?P<body>.{4,300}?)[,\s]*"
     r"(?:wrote|schrieb|a\s+écrit|escribió|escreveu|ha\s+scritto|schreef|skrev|napisał)\s*:?[ \t]*$"
 )
-_HINT = regex.compile(
+_HINT = re.compile(  # stdlib re: several times faster here, and this runs on every body
     r"(?im)^[ \t>]*(?:\**(?:" + _LABEL_ALT + r")\**[ \t]*[:：]|-{2,}|_{8,}|>|"
     r"(?:on|am|le|el|em|il|op|den)\s|begin|anfang|d[ée]but|inicio|in[íi]cio|come[çc]o|inizio)"
 )
@@ -394,7 +395,7 @@ def _attribution(body: str) -> tuple[str | None, str | None, str | None]:
     return (raw_name.strip(" ,\"'") or None), addr, (date_text.strip(" ,") or None)
 
 
-_ONE_QUOTE_LEVEL = regex.compile(r"(?m)^[ \t]*>[ \t]?")
+_ONE_QUOTE_LEVEL = re.compile(r"(?m)^[ \t]*>[ \t]?")
 
 
 def _dequote(text: str, levels: int) -> str:

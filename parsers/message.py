@@ -13,6 +13,7 @@ import base64
 import email.message
 import email.utils
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -31,6 +32,7 @@ _BLOCK_TAGS = (
 )
 _CELL_TAGS = "td, th"
 _INVISIBLE_TAGS = "head, style, script, title, template, noscript"
+_TAG = regex.compile(r"<[^>]*>")
 _BLANK_RUNS = regex.compile(r"[ \t\u00a0]*\n(?:[ \t\u00a0]*\n)+")
 
 # mail-parser logs a warning for every multipart container and unknown part it meets: noise
@@ -42,9 +44,15 @@ logging.getLogger("mailparser").setLevel(logging.ERROR)
 class DecodedMessage:
     """One email (or one email attached inside another), decoded for extraction."""
 
-    def alternative_text(self) -> str | None:
-        """The HTML alternative as text: a second chance when the plain part has no code."""
+    def alternative_text(self, worth_it: Callable[[str], bool]) -> str | None:
+        """The HTML alternative as text: a second chance when the plain part has no code.
+
+        `worth_it` sees the HTML with its tags cut out (cheap) and says whether the full
+        conversion could find anything.
+        """
         if not self.alternative_html:
+            return None
+        if not any(worth_it(_TAG.sub("", h)) for h in self.alternative_html):
             return None
         return "\n".join(html_to_text(h) for h in self.alternative_html)
 

@@ -35,6 +35,8 @@ class VideoLink:
 def find_videos(text: str) -> list[VideoLink]:
     """Every distinct TikTok video link, in order; the same video twice counts once."""
     links: list[VideoLink] = []
+    if "tiktok" not in text and "tiktok" not in text.lower():
+        return links
     seen: set[str] = set()
     for m in _VIDEO.finditer(text):
         handle = m.group("handle")
