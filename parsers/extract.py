@@ -138,7 +138,7 @@ def _parts(message: DecodedMessage, *, html: bool, depth: int = 0) -> list[_Part
     top = _Part(Kind.TOP, depth, "", message.from_name, message.from_email, message.date)
     parts: list[_Part] = []
     parent: _Part | None = None
-    for seg in segments(normalize_text(text)):
+    for seg in segments(normalize_text(text), quotes_matter=may_hold_code):
         if seg.kind is Kind.TOP:
             part = top
         else:
@@ -176,12 +176,11 @@ def _rows(parts: list[_Part], base: MessageIdentity, opts: Options) -> list[Code
             home[match.code] = (part, match)
     # Rows come in the order the codes appear in their creators' text.
     order.sort(key=lambda c: (parts.index(home[c][0]), home[c][1].start))
-    all_videos = [v for p in parts for v in p.videos]
     rows = []
     for code in order:
         part, match = home[code]
         days = _period_for(part, match)
-        video = _video_for(part, match, single_code=len(order) == 1, all_videos=all_videos)
+        video = _video_for(part, match, parts if len(order) == 1 else None)
         name, addr = _author(part)
         authorized = part.date
         handle = video.handle if video and video.handle else _handle(part)
@@ -250,13 +249,12 @@ def _nearest_period(
     return min(stated, key=lambda p: _distance(text, (p.start, p.end), span)).days
 
 
-def _video_for(
-    part: _Part, match: CodeMatch, *, single_code: bool, all_videos: list[VideoLink]
-) -> VideoLink | None:
+def _video_for(part: _Part, match: CodeMatch, every_part: list[_Part] | None) -> VideoLink | None:
+    """The video the email pairs with this code; `every_part` is given when it has one code."""
     videos = part.videos
-    if not videos:
-        unique = {v.url: v for v in all_videos}
-        return next(iter(unique.values())) if single_code and len(unique) == 1 else None
+    if not videos:  # the only code, and the only video anywhere in the email (a note above)
+        unique = {v.url: v for p in every_part or () for v in p.videos}
+        return next(iter(unique.values())) if len(unique) == 1 else None
     codes = part.found
     if len(videos) == len(codes):
         return videos[codes.index(match)]

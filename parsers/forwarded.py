@@ -13,6 +13,7 @@ from __future__ import annotations
 import email.header
 import email.utils
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -172,12 +173,18 @@ _ADDRESS = regex.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 _QUOTE_PREFIX = regex.compile(r"^[ \t]*(?:>[ \t]?)")
 
 
-def segments(text: str) -> list[Segment]:
-    """The parts of a body, outermost first; the first is the message sender's own text."""
+def segments(text: str, quotes_matter: Callable[[str], bool] | None = None) -> list[Segment]:
+    """The parts of a body, outermost first; the first is the message sender's own text.
+
+    Quoted text is split further only where `quotes_matter` says it may hold something the
+    caller looks for: a long reply chain is mostly a brand's own earlier mail.
+    """
     parts: list[Segment] = []
     current = Segment(Kind.TOP, "")
     rest = text
     for _ in range(64):  # a bound on nesting; real mail stays far below it
+        if current.kind is Kind.REPLY and quotes_matter is not None and not quotes_matter(rest):
+            break
         split = split_first(rest)
         if split is None:
             break

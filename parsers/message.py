@@ -13,6 +13,7 @@ import base64
 import email.message
 import email.utils
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -32,7 +33,8 @@ _BLOCK_TAGS = (
 )
 _CELL_TAGS = "td, th"
 _INVISIBLE_TAGS = "head, style, script, title, template, noscript"
-_TAG = regex.compile(r"<[^>]*>")
+_TAG = re.compile(r"<[^>]*>")
+_HIDDEN = re.compile(r"(?is)<(style|script|head|title)\b.*?</\1\s*>")
 _BLANK_RUNS = regex.compile(r"[ \t\u00a0]*\n(?:[ \t\u00a0]*\n)+")
 
 # mail-parser logs a warning for every multipart container and unknown part it meets: noise
@@ -52,7 +54,7 @@ class DecodedMessage:
         """
         if not self.alternative_html:
             return None
-        if not any(worth_it(_TAG.sub("", h)) for h in self.alternative_html):
+        if not any(worth_it(_TAG.sub("", _HIDDEN.sub("", h))) for h in self.alternative_html):
             return None
         return "\n".join(html_to_text(h) for h in self.alternative_html)
 
@@ -143,6 +145,9 @@ def _attached_messages(message: email.message.Message) -> list[email.message.Mes
 
 
 def _is_flowed(message: email.message.Message) -> bool:
+    # The stored Content-Type text first: parsing parameters of every part costs more.
+    if not any("flowed" in str(p.get("Content-Type", "")).lower() for p in message.walk()):
+        return False
     return any(
         p.get_content_type() == "text/plain" and str(p.get_param("format", "")).lower() == "flowed"
         for p in message.walk()
