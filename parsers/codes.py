@@ -181,6 +181,11 @@ def may_hold_code(text: str) -> bool:
     )
 
 
+def candidate_texts(text: str) -> set[str]:
+    """The code-like runs in `text`, to tell whether another rendering could hold more."""
+    return {hit.group() for hit in _candidates(text)}
+
+
 class _Links:
     """Where links and addresses are, so a '#fragment' or a token inside one is never a code."""
 

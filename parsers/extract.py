@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timezone
 from parsers.codes import (
     CodeMatch,
     DamagedCode,
+    candidate_texts,
     find_codes,
     mask_urls,
     may_hold_code,
@@ -134,7 +135,12 @@ def _extract(raw: bytes, source: str, opts: Options, received_at: datetime | Non
 
 def _parts(message: DecodedMessage, *, html: bool, depth: int = 0) -> list[_Part]:
     """Every author's text in the message and in messages attached to it, outermost first."""
-    text = (message.alternative_text(may_hold_code) if html else None) or message.text
+    text = message.text
+    if html:
+        # The HTML alternative is worth converting only if it shows code-like text that the
+        # plain part does not (a code split across <span>s, a plain part that is a stub).
+        known = candidate_texts(normalize_text(text))
+        text = message.alternative_text(lambda t: bool(candidate_texts(t) - known)) or text
     top = _Part(Kind.TOP, depth, "", message.from_name, message.from_email, message.date)
     parts: list[_Part] = []
     parent: _Part | None = None
