@@ -18,7 +18,9 @@ import click
 
 import config
 from config.settings import Settings
+from config.starter import Answers, render
 from parsers.extract import Options, extract
+from pipeline.check import run_checks
 from pipeline.imap import ImapError, Mailbox, read_secret
 from pipeline.local import SourceError, read_paths
 from pipeline.lock import AlreadyRunning, RunLock
@@ -151,6 +153,105 @@ def watch(config_path: Path | None) -> None:
                 lambda line: click.echo(line, err=True),
             )
     click.echo("stopped", err=True)
+
+
+@main.command()
+@config_option
+def check(config_path: Path | None) -> None:
+    """Check the config: log in to IMAP, open the sheet, test the files; change nothing.
+
+    Prints one line per check and exits 0 when all pass, 2 otherwise.
+    """
+    with clean_errors():
+        settings = config.load(config_path)
+    where = settings.path or "defaults"
+    click.echo(f"ok    config: {where} is valid")
+    failed = 0
+    for result in run_checks(settings):
+        failed += not result.ok
+        click.echo(f"{'ok' if result.ok else 'FAIL':5} {result.name}: {result.sentence}")
+    sys.exit(EXIT_CANNOT_RUN if failed else EXIT_OK)
+
+
+@main.command()
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path(config.settings.CONFIG_NAME),
+    show_default=True,
+    help="Where to write the config.",
+)
+@click.option("--host", help="IMAP server, e.g. imap.gmail.com.")
+@click.option("--username", help="The shared inbox's login.")
+@click.option(
+    "--security", type=click.Choice(["ssl", "starttls", "none"]), default="ssl", show_default=True
+)
+@click.option(
+    "--auth",
+    type=click.Choice(["password", "oauth2"]),
+    default="password",
+    show_default=True,
+    help="oauth2 for Gmail / Microsoft 365 without app passwords.",
+)
+@click.option(
+    "--password-env",
+    default="SPARKCODES_IMAP_PASSWORD",
+    show_default=True,
+    help="Environment variable holding the (app) password.",
+)
+@click.option("--token-command", default="", help="With --auth oauth2: prints an access token.")
+@click.option("--folder", default="INBOX", show_default=True)
+@click.option("--csv", "csv_path", default="out/spark_codes.csv", show_default=True)
+@click.option("--spreadsheet", default=None, help="Google Sheet URL or key (optional).")
+@click.option("--credentials-file", default=None, help="Service account JSON for the sheet.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(output: Path, force: bool, **answers: str | None) -> None:
+    """Write a commented starter config from a few answers (asked for when not given).
+
+    Then run `sparkcodes check`, and `sparkcodes run` for a first sync.
+    """
+    if output.exists() and not force:
+        raise CannotRun(f"{output} exists; use --force to overwrite it")
+    interactive = sys.stdin.isatty()
+
+    def ask(key: str, question: str, default: str | None = None) -> str:
+        value = answers.get(key)
+        if value:
+            return value
+        if not interactive:
+            if default is not None:
+                return default
+            raise CannotRun(f"--{key.replace('_', '-')} is needed when not on a terminal")
+        return str(click.prompt(question, default=default))
+
+    host = ask("host", "IMAP server (e.g. imap.gmail.com)")
+    username = ask("username", "Shared inbox login")
+    spreadsheet = ask("spreadsheet", "Google Sheet URL (empty for CSV only)", "")
+    credentials = (
+        ask("credentials_file", "Service account key file", "service-account.json")
+        if spreadsheet
+        else ""
+    )
+    starter = Answers(
+        host=host,
+        username=username,
+        security=str(answers["security"]),
+        auth=str(answers["auth"]),
+        password_env=str(answers["password_env"]),
+        token_command=str(answers.get("token_command") or ""),
+        folder=str(answers["folder"]),
+        csv_path=str(answers["csv_path"]),
+        spreadsheet=spreadsheet,
+        credentials_file=credentials,
+    )
+    with clean_errors():
+        text = render(starter)
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise CannotRun(f"cannot write {output}: {exc.strerror or exc}") from exc
+    click.echo(f"wrote {output}; next: sparkcodes check --config {output}")
 
 
 def _sync_once(settings: Settings, state: State, *, full: bool) -> Summary:

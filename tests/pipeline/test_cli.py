@@ -26,7 +26,7 @@ def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in result.stderr + result.stdout
 
 
-@pytest.mark.parametrize("command", [[], ["parse"], ["run"], ["watch"]])
+@pytest.mark.parametrize("command", [[], ["parse"], ["run"], ["watch"], ["check"], ["init"]])
 def test_every_command_has_help(command: list[str]) -> None:
     result = sparkcodes(*command, "--help")
     assert result.returncode == 0
