@@ -174,10 +174,11 @@ def _candidates(text: str) -> Iterator[re.Match[str]]:
             yield hit
 
 
-def may_hold_code(text: str) -> bool:
+def may_hold_code(text: str, labels: re.Pattern[str] | None = None) -> bool:
     """A cheap test that rules out most text before the real search."""
     return any(
-        hit.group()[0] == "#" or _is_labelled(text, hit.start()) for hit in _candidates(text)
+        hit.group()[0] == "#" or _is_labelled(text, hit.start(), labels)
+        for hit in _candidates(text)
     )
 
 
@@ -199,9 +200,14 @@ class _Links:
         return i >= 0 and pos < self.ends[i]
 
 
-def find_codes(text: str) -> tuple[list[CodeMatch], list[DamagedCode]]:
-    """Every Spark code in `text` in order of appearance (deduplicated), and damaged ones."""
-    if not may_hold_code(text):
+def find_codes(
+    text: str, labels: re.Pattern[str] | None = None
+) -> tuple[list[CodeMatch], list[DamagedCode]]:
+    """Every Spark code in `text` in order of appearance (deduplicated), and damaged ones.
+
+    `labels` adds words of the ops team's own that announce a code (config rules).
+    """
+    if not may_hold_code(text, labels):
         return [], []
     links = _Links(text)
     codes: list[CodeMatch] = []
@@ -244,15 +250,17 @@ def find_codes(text: str) -> tuple[list[CodeMatch], list[DamagedCode]]:
                     DamagedCode("#" + body + glued.group(), start, "padding in the middle")
                 )
                 continue
-            consider(body, start, end, labelled=_is_labelled(text, start))
-        elif _BARE.match(text, start) and _is_labelled(text, start):  # a code that lost its '#'
+            consider(body, start, end, labelled=_is_labelled(text, start, labels))
+        elif _BARE.match(text, start) and _is_labelled(
+            text, start, labels
+        ):  # a code that lost its '#'
             body, end = _assemble(text, start, links)
             consider(body, start, end, labelled=True)
     codes.sort(key=lambda c: c.start)
     return codes, damaged
 
 
-def _is_labelled(text: str, start: int) -> bool:
+def _is_labelled(text: str, start: int, extra: re.Pattern[str] | None = None) -> bool:
     """Does a code label stand just before `start` (same line or the line before)?"""
     window = text[max(0, start - _LABEL_WINDOW) : start]
-    return _LABEL.search(window) is not None
+    return _LABEL.search(window) is not None or (extra is not None and bool(extra.search(window)))

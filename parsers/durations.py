@@ -7,6 +7,7 @@ digits or words, in several languages; a month counts 30 days, twelve of them a 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -161,10 +162,20 @@ def expiry(authorized_at: datetime, days: int) -> datetime:
     return authorized_at + timedelta(days=days)
 
 
-def find_periods(text: str, authorized_on: date | None = None) -> list[PeriodMatch]:
-    """Every stated period in `text`, in order; "until <date>" needs `authorized_on`."""
+def find_periods(
+    text: str, authorized_on: date | None = None, phrases: Sequence[tuple[str, int]] = ()
+) -> list[PeriodMatch]:
+    """Every stated period in `text`, in order; "until <date>" needs `authorized_on`.
+
+    `phrases` are the ops team's own (config rules), such as ("the whole campaign", 60).
+    """
     found: list[PeriodMatch] = []
     lowered = text.lower()
+    for phrase, days in phrases:
+        start = lowered.find(phrase.lower())
+        while start >= 0:
+            found.append(PeriodMatch(days, start, start + len(phrase), True))
+            start = lowered.find(phrase.lower(), start + 1)
     for m in _PERIOD.finditer(text):
         unit_match = _UNIT_WORDS.fullmatch(m.group("unit"))
         if unit_match is None or unit_match.lastgroup is None:
@@ -181,10 +192,10 @@ def find_periods(text: str, authorized_on: date | None = None) -> list[PeriodMat
             count = _NUMBER_WORDS[word]
         if unit == "day" and m.group("unit").lower() == "d" and not word.isdigit():
             continue
-        days = _to_days(count, unit)
-        if days is None:
+        in_days = _to_days(count, unit)
+        if in_days is None:
             continue
-        found.append(PeriodMatch(days, m.start(), m.end(), _near_context(lowered, m.start())))
+        found.append(PeriodMatch(in_days, m.start(), m.end(), _near_context(lowered, m.start())))
     if authorized_on is not None:
         for until in _UNTIL.finditer(text):
             day = parse_day(until.group("day"), authorized_on)

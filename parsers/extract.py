@@ -9,10 +9,13 @@ never from quoted text below it (the brand's own request).
 
 from __future__ import annotations
 
+import dataclasses
 import email.parser
 import email.utils
 import functools
 import hashlib
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timezone
 
@@ -44,11 +47,43 @@ _SNIPPET = 240
 
 
 @dataclass(frozen=True, slots=True)
+class Campaign:
+    """A campaign a message belongs to, told by a subject tag, a plus address or a domain."""
+
+    name: str
+    subject_tag: str | None = None  # e.g. "[Summer Glow]", matched case-insensitively
+    plus_tag: str | None = None  # "summer" matches spark+summer@brand.example
+    sender_domain: str | None = None  # the creator's (or agency's) email domain
+
+    def matches(self, subject: str, recipients: Sequence[str], sender: str | None) -> bool:
+        if self.subject_tag and self.subject_tag.lower() in subject.lower():
+            return True
+        if self.plus_tag:
+            tag = "+" + self.plus_tag.lower() + "@"
+            if any(tag in r.lower() for r in recipients):
+                return True
+        return bool(
+            self.sender_domain
+            and sender
+            and sender.lower().endswith("@" + self.sender_domain.lower().lstrip("@"))
+        )
+
+
+@dataclass(frozen=True)
 class Options:
-    """What configuration may change about extraction."""
+    """What configuration may change about extraction: limits and the ops team's rules."""
 
     max_bytes: int = DEFAULT_MAX_BYTES
     default_days: int | None = None
+    code_labels: tuple[str, ...] = ()  # extra words that say "the next thing is the code"
+    period_phrases: tuple[tuple[str, int], ...] = ()  # ("the whole campaign", 60)
+    campaigns: tuple[Campaign, ...] = ()
+
+    @functools.cached_property
+    def label_pattern(self) -> re.Pattern[str] | None:
+        if not self.code_labels:
+            return None
+        return re.compile(r"(?i)(?:" + "|".join(re.escape(w) for w in self.code_labels) + r")")
 
 
 @dataclass
@@ -62,6 +97,7 @@ class _Part:
     sender_email: str | None
     sent: datetime | str | None  # a header's date, read only when a code needs it
     tz: timezone | None = None
+    phrases: tuple[tuple[str, int], ...] = ()
     parent: _Part | None = None
     found: list[CodeMatch] = field(default_factory=list)
     damaged: list[DamagedCode] = field(default_factory=list)
@@ -78,7 +114,7 @@ class _Part:
 
     @functools.cached_property
     def periods(self) -> list[PeriodMatch]:
-        return find_periods(self.text, self.date.date() if self.date else None)
+        return find_periods(self.text, self.date.date() if self.date else None, self.phrases)
 
 
 def extract(
@@ -113,10 +149,10 @@ def _extract(raw: bytes, source: str, opts: Options, received_at: datetime | Non
         identity = _header_identity(raw, source, received_at)
         return _failure(Reason.UNDECODABLE, f"not a readable email: {exc}", "", identity)
 
-    parts = _parts(message, html=False)
+    parts = _parts(message, opts, html=False)
     found = any(p.found for p in parts)
     if not found and _has_html_alternative(message):
-        parts = _parts(message, html=True)
+        parts = _parts(message, opts, html=True)
         found = any(p.found for p in parts)
 
     identity = MessageIdentity(
@@ -126,14 +162,25 @@ def _extract(raw: bytes, source: str, opts: Options, received_at: datetime | Non
         message_id=message.message_id or _synthetic_id(raw),
         received_at=received_at or message.received_at,
         source=source,
+        campaign=_campaign(message, parts, opts.campaigns),
     )
     if not found:
         return _no_rows(message, parts, identity)
-    rows = _rows(parts, identity, opts)
-    return Extraction(rows=tuple(rows), failure=None)
+    return _rows(parts, identity, opts)
 
 
-def _parts(message: DecodedMessage, *, html: bool, depth: int = 0) -> list[_Part]:
+def _campaign(message: DecodedMessage, parts: list[_Part], rules: Sequence[Campaign]) -> str | None:
+    if not rules:
+        return None
+    senders: list[str | None] = [p.sender_email for p in parts if p.sender_email]
+    for rule in rules:
+        subject, recipients = message.subject or "", message.recipients
+        if any(rule.matches(subject, recipients, sender) for sender in senders or [None]):
+            return rule.name
+    return None
+
+
+def _parts(message: DecodedMessage, opts: Options, *, html: bool, depth: int = 0) -> list[_Part]:
     """Every author's text in the message and in messages attached to it, outermost first."""
     text = message.text
     if html:
@@ -141,7 +188,17 @@ def _parts(message: DecodedMessage, *, html: bool, depth: int = 0) -> list[_Part
         # plain part does not (a code split across <span>s, a plain part that is a stub).
         known = candidate_texts(normalize_text(text))
         text = message.alternative_text(lambda t: bool(candidate_texts(t) - known)) or text
-    top = _Part(Kind.TOP, depth, "", message.from_name, message.from_email, message.date)
+    top = _Part(
+        Kind.TOP,
+        depth,
+        "",
+        message.from_name,
+        message.from_email,
+        message.date,
+        None,
+        opts.period_phrases,
+    )
+    labels = opts.label_pattern
     parts: list[_Part] = []
     parent: _Part | None = None
     for seg in segments(normalize_text(text), quotes_matter=may_hold_code):
@@ -149,17 +206,24 @@ def _parts(message: DecodedMessage, *, html: bool, depth: int = 0) -> list[_Part
             part = top
         else:
             part = _Part(
-                seg.kind, depth, "", seg.sender_name, seg.sender_email, seg.date_text, message.tz
+                seg.kind,
+                depth,
+                "",
+                seg.sender_name,
+                seg.sender_email,
+                seg.date_text,
+                message.tz,
+                opts.period_phrases,
             )
         part.text = seg.text
         part.depth = depth
         part.parent = parent
-        part.found, part.damaged = find_codes(part.text)
+        part.found, part.damaged = find_codes(part.text, labels)
         parts.append(part)
         parent = part
         depth += 1
     for inner in message.attached:
-        inner_parts = _parts(inner, html=html, depth=depth)
+        inner_parts = _parts(inner, opts, html=html, depth=depth)
         if inner_parts:
             inner_parts[0].kind = Kind.FORWARD
             inner_parts[0].parent = parent
@@ -171,7 +235,9 @@ def _has_html_alternative(message: DecodedMessage) -> bool:
     return bool(message.alternative_html) or any(_has_html_alternative(m) for m in message.attached)
 
 
-def _rows(parts: list[_Part], base: MessageIdentity, opts: Options) -> list[CodeRow]:
+def _rows(parts: list[_Part], base: MessageIdentity, opts: Options) -> Extraction:
+    """One row per code; a review item beside them when a video or period is left blank
+    because the email does not say which belongs to which."""
     # The deepest part holding a code is where its creator wrote it.
     home: dict[str, tuple[_Part, CodeMatch]] = {}
     order: list[str] = []
@@ -183,17 +249,36 @@ def _rows(parts: list[_Part], base: MessageIdentity, opts: Options) -> list[Code
     # Rows come in the order the codes appear in their creators' text.
     order.sort(key=lambda c: (parts.index(home[c][0]), home[c][1].start))
     rows = []
+    unpaired: list[str] = []
+    ambiguous: list[str] = []
     for code in order:
         part, match = home[code]
-        days = _period_for(part, match)
+        days, unclear = _period_for(part, match)
+        if unclear:
+            ambiguous.append(code)
         video = _video_for(part, match, parts if len(order) == 1 else None)
+        if video is None and len(part.found) > 1 and part.videos:
+            unpaired.append(code)
         name, addr = _author(part)
         authorized = part.date
         handle = video.handle if video and video.handle else _handle(part)
         rows.append(
             _row(code, days, video, handle, authorized, name, addr, base, opts.default_days)
         )
-    return rows
+    review = None
+    if unpaired or ambiguous:
+        first = rows[0].identity
+        reason, codes = (
+            (Reason.UNPAIRED_CODES, unpaired) if unpaired else (Reason.AMBIGUOUS_PERIOD, ambiguous)
+        )
+        what = "video" if unpaired else "period"
+        detail = (
+            f"{len(codes)} of {len(order)} codes written without a {what}: the email does not "
+            f"say which {what} goes with {', '.join(_shorten(c, 14) for c in codes)}"
+        )
+        part = home[codes[0]][0]
+        review = Failure(reason, detail, _around(part.text, home[codes[0]][1].start), first)
+    return Extraction(rows=tuple(rows), failure=review)
 
 
 def _row(
@@ -207,9 +292,7 @@ def _row(
     base: MessageIdentity,
     default_days: int | None,
 ) -> CodeRow:
-    identity = MessageIdentity(
-        addr, name, base.subject, base.message_id, base.received_at, base.source
-    )
+    identity = dataclasses.replace(base, creator_email=addr, creator_name=name)
     row = CodeRow(
         spark_code=code,
         duration_days=days,
@@ -226,8 +309,11 @@ def _row(
     return row
 
 
-def _period_for(part: _Part, match: CodeMatch) -> int | None:
-    """The creator's own words first, then notes of whoever forwarded it; never quotes below."""
+def _period_for(part: _Part, match: CodeMatch) -> tuple[int | None, bool]:
+    """The creator's own words first, then notes of whoever forwarded it; never quotes below.
+
+    Returns the period and whether it was left blank because the text is ambiguous.
+    """
     if part.periods:
         return _nearest_period(part.text, part.periods, match, part.found)
     above = part.parent
@@ -235,24 +321,37 @@ def _period_for(part: _Part, match: CodeMatch) -> int | None:
         if above.kind is not Kind.REPLY:
             values = {p.days for p in above.periods}
             if len(values) == 1:
-                return values.pop()
+                return values.pop(), False
             if len(values) > 1:
-                return None
+                return None, True
         above = above.parent
-    return None
+    return None, False
 
 
 def _nearest_period(
     text: str, periods: list[PeriodMatch], match: CodeMatch, codes: list[CodeMatch]
-) -> int:
+) -> tuple[int | None, bool]:
     values = {p.days for p in periods}
     if len(values) == 1:
-        return periods[0].days
+        return periods[0].days, False
     stated = [p for p in periods if p.in_context] or periods
     if len(codes) == 1:
-        return stated[0].days
+        distinct = {p.days for p in stated}
+        return (stated[0].days, False) if len(distinct) == 1 else (None, True)
+    # Several codes, several periods: each code takes the one nearest by lines; a tie in
+    # lines between different periods is a question for a person, not a guess.
     span = (match.start, match.end)
-    return min(stated, key=lambda p: _distance(text, (p.start, p.end), span)).days
+
+    def lines_away(p: PeriodMatch) -> int:
+        lo, hi = sorted((p.start, span[0]))
+        return text.count("\n", lo, hi)
+
+    ranked = sorted(stated, key=lambda p: _distance(text, (p.start, p.end), span))
+    best = ranked[0]
+    rivals = [p for p in ranked[1:] if p.days != best.days]
+    if rivals and lines_away(rivals[0]) == lines_away(best) and lines_away(best) > 0:
+        return None, True
+    return best.days, False
 
 
 def _video_for(part: _Part, match: CodeMatch, every_part: list[_Part] | None) -> VideoLink | None:
@@ -308,9 +407,7 @@ def _no_rows(message: DecodedMessage, parts: list[_Part], base: MessageIdentity)
     originals = [p for p in parts if p.kind is not Kind.REPLY and (p.sender_email or p.sender_name)]
     creator = originals[-1] if originals else parts[0]
     name, addr = _author(creator)
-    identity = MessageIdentity(
-        addr, name, base.subject, base.message_id, base.received_at, base.source
-    )
+    identity = dataclasses.replace(base, creator_email=addr, creator_name=name)
     damaged = [(p, d) for p in parts for d in p.damaged]
     if damaged:
         part, bad = damaged[0]

@@ -69,6 +69,7 @@ class DecodedMessage:
     alternative_html: list[str]  # HTML bodies beside a plain one, converted only if needed
     images: list[str] = field(default_factory=list)
     attached: list[DecodedMessage] = field(default_factory=list)
+    recipients: list[str] = field(default_factory=list)  # To, Cc, Delivered-To addresses
 
 
 class UndecodableMessage(ValueError):
@@ -123,6 +124,7 @@ def _decoded(parsed: Any, depth_left: int) -> DecodedMessage:
         alternative_html=alternative,
         images=_images(parsed.attachments),
         attached=attached,
+        recipients=_recipients(message),
     )
 
 
@@ -223,6 +225,16 @@ def _text_attachments(attachments: list[dict[str, Any]]) -> list[str]:
         except (ValueError, LookupError):
             continue
     return texts
+
+
+def _recipients(message: email.message.Message) -> list[str]:
+    """Where the shared inbox got it: a plus address (spark+summer@) tags a campaign."""
+    values = [
+        str(v)
+        for h in ("To", "Cc", "Delivered-To", "X-Original-To")
+        for v in message.get_all(h, [])
+    ]
+    return [addr.lower() for _, addr in email.utils.getaddresses(values) if addr]
 
 
 def _images(attachments: list[dict[str, Any]]) -> list[str]:

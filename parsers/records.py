@@ -7,6 +7,7 @@ column names in the same order.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -14,14 +15,31 @@ from typing import Any
 
 
 class Reason(StrEnum):
-    """Why an email produced no code row: the review queue's small, documented vocabulary."""
+    """Why an email needs a person: the review queue's small, documented vocabulary.
+
+    The first five mean the email gave no code row. `unpaired_codes` and `ambiguous_period`
+    come with rows that are written anyway, but with a video or a period left blank.
+    """
 
     NO_CODE_FOUND = "no_code_found"
     CODE_IN_IMAGE_ATTACHMENT = "code_in_image_attachment"
     MALFORMED_CODE = "malformed_code"
     MESSAGE_TOO_LARGE = "message_too_large"
     UNDECODABLE = "undecodable"
+    UNPAIRED_CODES = "unpaired_codes"
+    AMBIGUOUS_PERIOD = "ambiguous_period"
     PARSER_ERROR = "parser_error"  # a bug in sparkcodes; the email is kept for review
+
+
+class ReviewStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+    IGNORED = "ignored"
+
+
+def failure_id(message_id: str) -> str:
+    """A short, stable id for a review item, the same on every run and in every sink."""
+    return "f" + hashlib.sha256(message_id.encode("utf-8", "surrogatepass")).hexdigest()[:10]
 
 
 class DurationSource(StrEnum):
@@ -46,6 +64,7 @@ class MessageIdentity:
     message_id: str
     received_at: datetime | None
     source: str
+    campaign: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +92,7 @@ class CodeRow:
             "creator_email": ident.creator_email,
             "creator_name": ident.creator_name,
             "creator_handle": self.creator_handle,
+            "campaign": ident.campaign,
             "video_url": self.video_url,
             "video_id": self.video_id,
             "authorized_at": _iso(self.authorized_at),
@@ -106,10 +126,15 @@ class Failure:
     snippet: str
     identity: MessageIdentity
 
+    @property
+    def failure_id(self) -> str:
+        return failure_id(self.identity.message_id)
+
     def as_record(self) -> dict[str, Any]:
         ident = self.identity
         return {
             "record": "failure",
+            "failure_id": self.failure_id,
             "reason": str(self.reason),
             "detail": self.detail,
             "creator_email": ident.creator_email,
@@ -118,6 +143,7 @@ class Failure:
             "message_id": ident.message_id,
             "received_at": _iso(ident.received_at),
             "source": ident.source,
+            "campaign": ident.campaign,
             "snippet": self.snippet,
         }
 
@@ -126,9 +152,11 @@ CODE_COLUMNS: tuple[str, ...] = (
     "spark_code",
     "duration_days",
     "duration_source",
+    "expiry_status",  # active / expiring / expired, kept current by the sinks
     "creator_email",
     "creator_name",
     "creator_handle",
+    "campaign",
     "video_url",
     "video_id",
     "authorized_at",
@@ -139,27 +167,32 @@ CODE_COLUMNS: tuple[str, ...] = (
     "source",
 )
 FAILURE_COLUMNS: tuple[str, ...] = (
-    "message_id",
+    "failure_id",
+    "status",  # open / resolved / ignored; people may set it, the sync keeps it
     "reason",
     "detail",
     "creator_email",
     "creator_name",
     "subject",
     "received_at",
-    "source",
+    "campaign",
     "snippet",
+    "message_id",
+    "source",
 )
 
 
 @dataclass(frozen=True, slots=True)
 class Extraction:
-    """What one email yields: code rows, or exactly one failure."""
+    """What one email yields: code rows, a review item, or rows with a review item beside
+    them (a video or period the parser would not guess). Never neither."""
 
     rows: tuple[CodeRow, ...]
     failure: Failure | None
 
     @property
     def records(self) -> list[dict[str, Any]]:
+        records = [row.as_record() for row in self.rows]
         if self.failure is not None:
-            return [self.failure.as_record()]
-        return [row.as_record() for row in self.rows]
+            records.append(self.failure.as_record())
+        return records

@@ -7,7 +7,7 @@ the same batch twice changes nothing, so a run that crashed after writing can si
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from parsers.records import Extraction
@@ -30,8 +30,11 @@ class WriteStats:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    refreshed: int = 0
     failures_open: int = 0
     failures_cleared: int = 0
+    # Review items' status as the sink holds it: people mark them resolved in the sheet.
+    statuses: dict[str, str] = field(default_factory=dict)
 
 
 class Sink(Protocol):

@@ -15,7 +15,7 @@ import pandas as pd
 
 from parsers.records import CODE_COLUMNS, FAILURE_COLUMNS, Extraction
 from sinks import TerminalSinkError, WriteStats
-from sinks.upsert import Record, merge
+from sinks.upsert import Expiry, Record, merge
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -34,14 +34,19 @@ def restore(value: str) -> str:
 class CsvSink:
     """Upserts into `path` (codes) and `failures_path`; user-added columns are kept."""
 
-    def __init__(self, path: Path, failures_path: Path) -> None:
+    def __init__(self, path: Path, failures_path: Path, expiry: Expiry | None = None) -> None:
         self.path = path
         self.failures_path = failures_path
+        self.expiry = expiry or Expiry()
+
+    def read(self) -> tuple[dict[str, Record], dict[str, Record]]:
+        """The stored code rows and review items, keyed."""
+        return _load(self.path, CODE_COLUMNS)[0], _load(self.failures_path, FAILURE_COLUMNS)[0]
 
     def write(self, batch: Sequence[Extraction]) -> WriteStats:
         codes, code_extra = _load(self.path, CODE_COLUMNS)
         failures, failure_extra = _load(self.failures_path, FAILURE_COLUMNS)
-        result = merge(codes, failures, batch)
+        result = merge(codes, failures, batch, self.expiry)
         if result.codes or not self.path.exists():
             for key, record in result.codes.items():
                 codes[key] = {**codes.get(key, {}), **record}
@@ -56,8 +61,10 @@ class CsvSink:
             inserted=result.inserted,
             updated=result.updated,
             unchanged=result.unchanged,
-            failures_open=len(failures),
+            refreshed=result.refreshed,
+            failures_open=sum(1 for f in failures.values() if f.get("status", "open") == "open"),
             failures_cleared=len(result.cleared),
+            statuses={key: f.get("status", "") for key, f in failures.items()},
         )
 
 

@@ -27,7 +27,7 @@ from requests.adapters import HTTPAdapter
 
 from parsers.records import CODE_COLUMNS, FAILURE_COLUMNS, Extraction
 from sinks import RetryableSinkError, TerminalSinkError, WriteStats
-from sinks.upsert import Record, merge
+from sinks.upsert import Expiry, Record, merge
 
 SHEETS_URL = "https://sheets.googleapis.com/"
 ENDPOINT_ENV = "SPARKCODES_SHEETS_ENDPOINT"
@@ -147,6 +147,7 @@ class SheetsSink:
         failures_worksheet: str = "Needs review",
         retry: RetryPolicy | None = None,
         share_with: str | None = None,
+        expiry: Expiry | None = None,
     ) -> None:
         self.http = client.http_client
         self.key = spreadsheet_key(spreadsheet)
@@ -154,13 +155,14 @@ class SheetsSink:
         self.failures_title = failures_worksheet
         self.retry = retry or RetryPolicy()
         self.share_with = share_with  # the service account's email, for the 403 message
+        self.expiry = expiry or Expiry()
         self.requests = 0
 
     # -- the Sink interface ----------------------------------------------------------
 
     def write(self, batch: Sequence[Extraction]) -> WriteStats:
         codes, failures = self.read()
-        result = merge(codes.stored(), failures.stored(), batch)
+        result = merge(codes.stored(), failures.stored(), batch, self.expiry)
         requests_: list[dict[str, Any]] = []
         new_ids = _NewSheetIds(codes, failures)
         for tab in (codes, failures):
@@ -171,17 +173,18 @@ class SheetsSink:
         requests_ += _tab_writes(failures, result.failures, delete_rows=cleared)
         if requests_:
             self._call(self.http.batch_update, self.key, {"requests": requests_})
-        open_failures = (
-            len(failures.rows)
-            - len(cleared)
-            + sum(1 for key in result.failures if key not in failures.rows)
-        )
+        statuses = {key: rec.get("status", "") for key, (_, rec) in failures.rows.items()}
+        statuses.update({key: rec["status"] for key, rec in result.failures.items()})
+        for key in result.cleared:
+            statuses.pop(key, None)
         return WriteStats(
             inserted=result.inserted,
             updated=result.updated,
             unchanged=result.unchanged,
-            failures_open=open_failures,
+            refreshed=result.refreshed,
+            failures_open=sum(1 for v in statuses.values() if v in ("", "open")),
             failures_cleared=len(cleared),
+            statuses=statuses,
         )
 
     # -- reading ---------------------------------------------------------------------

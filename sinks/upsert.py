@@ -5,18 +5,50 @@ Kept apart from any storage so CSV and Sheets agree on it exactly.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from parsers.records import CODE_COLUMNS, FAILURE_COLUMNS, Extraction
+from parsers.records import (
+    CODE_COLUMNS,
+    FAILURE_COLUMNS,
+    Extraction,
+    ReviewStatus,
+    failure_id,
+)
 
 Record = dict[str, Any]
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Expiry:
+    """When a code counts as expiring: within `warn_days` of `expires_at`."""
+
+    warn_days: int = 7
+    clock: Callable[[], datetime] = utc_now
+
+    def status_at(self, now: datetime, expires_at: str) -> str:
+        if not expires_at:
+            return ""
+        try:
+            end = datetime.fromisoformat(expires_at)
+        except ValueError:
+            return ""
+        if end.tzinfo is None:
+            end = end.replace(tzinfo=UTC)
+        if end <= now:
+            return "expired"
+        return "expiring" if end - now <= timedelta(days=self.warn_days) else "active"
+
+
 @dataclass(slots=True)
 class Merge:
-    """Rows to write, keyed; `cleared` are failures whose message now parses."""
+    """Rows to write, keyed; `cleared` are review items whose message now parses."""
 
     codes: dict[str, Record] = field(default_factory=dict)
     failures: dict[str, Record] = field(default_factory=dict)
@@ -24,6 +56,7 @@ class Merge:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    refreshed: int = 0  # stored rows whose expiry status moved on
 
 
 def cell(value: Any) -> str:
@@ -37,16 +70,23 @@ def merge(
     stored_codes: Mapping[str, Mapping[str, str]],
     stored_failures: Mapping[str, Mapping[str, str]],
     batch: Sequence[Extraction],
+    expiry: Expiry | None = None,
 ) -> Merge:
     """Compute the upsert of `batch` over what is stored, as text cells.
 
     A code seen again (a resend, a renewal with a new period) updates its row unless the stored
-    row came from a later email, so a backfill of old mail never undoes a renewal.
+    row came from a later email, so a backfill of old mail never undoes a renewal. Stored rows
+    whose expiry status changed since (active → expiring → expired) are updated too, so a run
+    with no new mail still keeps the sheet honest. A review item keeps the status a person
+    gave it; one whose message now gives clean rows is cleared.
     """
+    expiry = expiry or Expiry()
+    now = expiry.clock()
     out = Merge()
     for extraction in batch:
         for row in extraction.rows:
             record = {k: cell(v) for k, v in row.as_record().items() if k in CODE_COLUMNS}
+            record["expiry_status"] = expiry.status_at(now, record["expires_at"])
             key = record["spark_code"]
             current = out.codes.get(key) or stored_codes.get(key)
             if current is None:
@@ -61,19 +101,24 @@ def merge(
                 continue
             out.codes[key] = record
         if extraction.failure is not None:
-            record = {
-                k: cell(v)
-                for k, v in extraction.failure.as_record().items()
-                if k in FAILURE_COLUMNS
-            }
-            key = record["message_id"]
+            failure = extraction.failure.as_record()
+            record = {k: cell(failure.get(k)) for k in FAILURE_COLUMNS}
+            key = record["failure_id"]
             current = stored_failures.get(key)
+            record["status"] = (current or {}).get("status") or str(ReviewStatus.OPEN)
             if current is None or any(current.get(c, "") != record[c] for c in FAILURE_COLUMNS):
                 out.failures[key] = record
         elif extraction.rows:
-            message_id = extraction.rows[0].identity.message_id
-            if message_id in stored_failures:
-                out.cleared.add(message_id)
+            key = failure_id(extraction.rows[0].identity.message_id)
+            if key in stored_failures:
+                out.cleared.add(key)
+    for key, stored in stored_codes.items():
+        if key in out.codes:
+            continue
+        status = expiry.status_at(now, stored.get("expires_at", ""))
+        if status != stored.get("expiry_status", ""):
+            out.codes[key] = {**stored, "expiry_status": status}
+            out.refreshed += 1
     return out
 
 

@@ -26,6 +26,8 @@ def test_corpus_size() -> None:
 def test_email(path: Path) -> None:
     expected = json.loads(path.with_suffix(".expected.json").read_text(encoding="utf-8"))
     records = extract(path.read_bytes(), path.name).records
-    got = [{k: r.get(k) for k in want} for r, want in zip(records, expected["records"], strict=False)]
+    got = [
+        {k: r.get(k) for k in want} for r, want in zip(records, expected["records"], strict=False)
+    ]
     assert got == expected["records"], expected["description"]
     assert len(records) == len(expected["records"]), expected["description"]
