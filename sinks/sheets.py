@@ -33,6 +33,11 @@ SHEETS_URL = "https://sheets.googleapis.com/"
 ENDPOINT_ENV = "SPARKCODES_SHEETS_ENDPOINT"
 _TRANSIENT_CODES = {408, 429, 500, 502, 503, 504}
 _NUMERIC = {"duration_days"}
+# Google refuses request bodies over 10 MiB and advises staying near 2 MB: new rows go in
+# blocks, and a run whose changes are larger still (a first sync of many thousand rows) is
+# split into several batchUpdate calls of at most _MAX_BODY bytes.
+_ROWS_PER_BLOCK = 1000
+_MAX_BODY = 8 * 1024 * 1024
 
 
 class _Retarget(HTTPAdapter):
@@ -171,8 +176,8 @@ class SheetsSink:
         cleared = [failures.rows[key][0] for key in result.cleared if key in failures.rows]
         requests_ += _tab_writes(codes, result.codes)
         requests_ += _tab_writes(failures, result.failures, delete_rows=cleared)
-        if requests_:
-            self._call(self.http.batch_update, self.key, {"requests": requests_})
+        for chunk in _bodies(requests_):
+            self._call(self.http.batch_update, self.key, {"requests": chunk})
         statuses = {key: rec.get("status", "") for key, (_, rec) in failures.rows.items()}
         statuses.update({key: rec["status"] for key, rec in result.failures.items()})
         for key in result.cleared:
@@ -195,11 +200,10 @@ class SheetsSink:
         failures = _Tab(self.failures_title, FAILURE_COLUMNS)
         tabs = (codes, failures)
         try:
-            data = self._get_grid([t.title for t in tabs])
-        except APIError as exc:
-            if exc.code != 400:
-                raise self._terminal(exc) from exc
-            # A tab does not exist yet: find which, then read the ones that do.
+            data = self._get_grid([t.title for t in tabs], tolerate_400=True)
+        except APIError:
+            # A tab does not exist yet (the API says "Unable to parse range"): find which,
+            # then read the ones that do.
             meta = self._call(
                 self.http.fetch_sheet_metadata, self.key, {"fields": "sheets.properties"}
             )
@@ -213,18 +217,23 @@ class SheetsSink:
                 _load_tab(tab, sheet)
         return codes, failures
 
-    def _get_grid(self, titles: list[str]) -> Any:
+    def _get_grid(self, titles: list[str], *, tolerate_400: bool = False) -> Any:
         params = {
             "ranges": [_a1(t) for t in titles],
             "includeGridData": "true",
             "fields": "sheets(properties(sheetId,title,gridProperties),"
-            "data(rowData(values(effectiveValue,formattedValue))))",
+            "data(rowData(values(effectiveValue))))",
+            "prettyPrint": "false",
         }
-        return self._call(self.http.fetch_sheet_metadata, self.key, params)
+        return self._call(
+            self.http.fetch_sheet_metadata, self.key, params, tolerate_400=tolerate_400
+        )
 
     # -- errors and retries ----------------------------------------------------------------
 
-    def _call(self, method: Callable[..., Any], *args: Any) -> Any:
+    def _call(self, method: Callable[..., Any], *args: Any, tolerate_400: bool = False) -> Any:
+        """One API request, retried while it is worth it; errors become sink errors, except
+        a 400 the caller expects (`tolerate_400`)."""
         self.requests += 1
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception(_transient),
@@ -241,7 +250,7 @@ class SheetsSink:
                     f"Google Sheets kept answering {exc.code} ({_api_message(exc)}) after "
                     f"{self.retry.attempts} tries"
                 ) from exc
-            if exc.code == 400:
+            if exc.code == 400 and tolerate_400:
                 raise
             raise self._terminal(exc) from exc
         except requests.RequestException as exc:
@@ -255,6 +264,8 @@ class SheetsSink:
             )
         if exc.code == 404:
             return TerminalSinkError(f"spreadsheet {self.key} not found; check sheets.spreadsheet")
+        if exc.code == 400:
+            return TerminalSinkError(f"Google Sheets refused a request: {_api_message(exc)}")
         if exc.code == 401:
             return TerminalSinkError(
                 f"Google refused the credentials ({_api_message(exc)}); check "
@@ -301,7 +312,7 @@ def _cell_text(cell: Mapping[str, Any]) -> str:
             return str(int(number)) if number.is_integer() else str(number)
         if "boolValue" in value:
             return "TRUE" if value["boolValue"] else "FALSE"
-    return str(cell.get("formattedValue", ""))
+    return ""
 
 
 def _load_tab(tab: _Tab, sheet: Mapping[str, Any]) -> None:
@@ -333,6 +344,7 @@ def _load_tab(tab: _Tab, sheet: Mapping[str, Any]) -> None:
 def _add_sheet(tab: _Tab, sheet_id: int) -> dict[str, Any]:
     tab.sheet_id = sheet_id
     tab.row_count, tab.column_count = 1000, max(26, len(tab.columns))
+    tab.frozen_rows = 1
     return {
         "addSheet": {
             "properties": {
@@ -363,16 +375,30 @@ def _tab_writes(
         if tab.frozen_rows < 1:
             out.append(_freeze_header(sheet_id))
     position = {name: header.index(name) for name in tab.columns}
-    next_row = max(tab.used_rows, 1)
+    first_new = next_row = max(tab.used_rows, 1)
     updates: list[dict[str, Any]] = []
+    new_rows: list[dict[str, Any]] = []
+    width = max(position.values()) + 1
     for key, record in changed.items():
         if key in tab.rows:
             index, old = tab.rows[key]
             names = [n for n in tab.columns if old.get(n, "") != record[n]]
-        else:
-            index, next_row = next_row, next_row + 1
-            names = list(tab.columns)
-        updates += _cell_runs(sheet_id, index, {position[n]: (n, record[n]) for n in names})
+            updates += _cell_runs(sheet_id, index, {position[n]: (n, record[n]) for n in names})
+        else:  # new rows go below the last used one, as whole rows in a few large blocks
+            by_column = {position[n]: _value(record[n], n) for n in tab.columns}
+            new_rows.append({"values": [by_column.get(c, {}) for c in range(width)]})
+            next_row += 1
+    for start in range(0, len(new_rows), _ROWS_PER_BLOCK):
+        block = new_rows[start : start + _ROWS_PER_BLOCK]
+        updates.append(
+            {
+                "updateCells": {
+                    "start": {"sheetId": sheet_id, "rowIndex": first_new + start, "columnIndex": 0},
+                    "rows": block,
+                    "fields": "userEnteredValue",
+                }
+            }
+        )
     if next_row > tab.row_count:
         out.append(_append_dimension(sheet_id, "ROWS", next_row - tab.row_count))
     if len(header) > tab.column_count:
@@ -382,6 +408,20 @@ def _tab_writes(
         span = {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": index}
         out.append({"deleteDimension": {"range": {**span, "endIndex": index + 1}}})
     return out
+
+
+def _bodies(requests_: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """batchUpdate bodies under the size limit, in order; usually exactly one."""
+    bodies: list[list[dict[str, Any]]] = []
+    size = _MAX_BODY
+    for request in requests_:
+        n = len(json.dumps(request, separators=(",", ":")))
+        if size + n > _MAX_BODY:
+            bodies.append([])
+            size = 0
+        bodies[-1].append(request)
+        size += n
+    return bodies
 
 
 def _cell_runs(

@@ -263,3 +263,31 @@ def test_failure_that_later_parses_leaves_the_review_tab(
         "<m1@example.net>",
         "<m3@example.net>",
     ]
+
+
+def test_a_refused_request_is_a_clean_error(
+    emulator: SheetsEmulator, gspread_client: gspread.Client, sheet: str
+) -> None:
+    s = sink(gspread_client, sheet)
+    s.write([code(1)])
+    emulator.inject(status=400, count=1, methods={"POST"}, message="Invalid requests[0]")
+    with pytest.raises(TerminalSinkError, match="refused a request"):
+        s.write([code(2)])
+
+
+def test_huge_changes_are_split_under_the_size_limit(
+    emulator: SheetsEmulator,
+    gspread_client: gspread.Client,
+    sheet: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sinks.sheets
+
+    monkeypatch.setattr(sinks.sheets, "_MAX_BODY", 20_000)
+    monkeypatch.setattr(sinks.sheets, "_ROWS_PER_BLOCK", 10)
+    s = sink(gspread_client, sheet)
+    s.write([code(i) for i in range(100)])
+    posts = [r for r in emulator.requests if r[0] == "POST"]
+    assert len(posts) > 1
+    assert all(len(str(r[3])) < 40_000 for r in posts)
+    assert column(emulator, sheet, "Spark codes", "spark_code") == [code_for(i) for i in range(100)]
