@@ -106,6 +106,39 @@ class SheetsSettings(_Section):
         return None if value == "" else value
 
 
+class CampaignRule(_Section):
+    name: str
+    subject_tag: str | None = None
+    plus_tag: str | None = None
+    sender_domain: str | None = None
+
+    @model_validator(mode="after")
+    def _has_a_test(self) -> CampaignRule:
+        if not (self.subject_tag or self.plus_tag or self.sender_domain):
+            raise ValueError(
+                f"campaign '{self.name}' needs subject_tag, plus_tag or sender_domain"
+            )
+        return self
+
+
+class RulesSettings(_Section):
+    code_labels: list[str] = Field(default_factory=list)
+    period_phrases: dict[str, Annotated[int, Field(gt=0, le=3650)]] = Field(default_factory=dict)
+    campaigns: list[CampaignRule] = Field(default_factory=list)
+
+
+class ReviewSettings(_Section):
+    expiring_within_days: Annotated[int, Field(ge=0, le=365)] = 7
+    store_max_mb: Annotated[float, Field(ge=0)] = 200.0
+    imap_keyword: str | None = "$SparkReview"  # "" turns the hand-off keyword off
+    imap_move_to: str | None = None  # e.g. "Spark/Needs review"
+
+    @field_validator("imap_keyword", "imap_move_to", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+
 class ParsingSettings(_Section):
     default_duration_days: Annotated[int, Field(gt=0, le=3650)] | None = None
     max_message_bytes: Annotated[int, Field(gt=1024)] = 25 * 1024 * 1024
@@ -119,6 +152,8 @@ class Settings(_Section):
     state: StateSettings = StateSettings()
     watch: WatchSettings = WatchSettings()
     parsing: ParsingSettings = ParsingSettings()
+    rules: RulesSettings = RulesSettings()
+    review: ReviewSettings = ReviewSettings()
     path: Path | None = None  # where the settings were read from
 
     @model_validator(mode="after")
@@ -126,6 +161,11 @@ class Settings(_Section):
         if self.imap is None and not self.local.paths:
             raise ValueError("no mail to read: add an [imap] section or [local] paths")
         return self
+
+    @property
+    def review_store(self) -> Path:
+        """Where the raw emails of review items are kept, beside the state file."""
+        return self.state_path.parent / "review"
 
     @property
     def state_path(self) -> Path:

@@ -19,17 +19,19 @@ import click
 import config
 from config.settings import Settings
 from config.starter import Answers, render
-from parsers.extract import Options, extract
+from parsers.extract import Campaign, Options, extract
 from pipeline.check import run_checks
 from pipeline.imap import ImapError, Mailbox, read_secret
 from pipeline.local import SourceError, read_paths
 from pipeline.lock import AlreadyRunning, RunLock
-from pipeline.run import Summary, sync_local, sync_mailbox
+from pipeline.review import ReviewStore
+from pipeline.run import Job, Summary, sync_local, sync_mailbox
 from pipeline.state import State, StateError
 from pipeline.watch import watch as watch_loop
 from sinks import Sink, SinkError
 from sinks.csv import CsvSink
 from sinks.sheets import RetryPolicy, SheetsSink, make_client, service_account_email
+from sinks.upsert import Expiry
 
 EXIT_OK = 0
 EXIT_REVIEW = 1
@@ -146,9 +148,7 @@ def watch(config_path: Path | None) -> None:
             watch_loop(
                 settings,
                 secret,
-                state,
-                _sinks(settings),
-                _options(settings),
+                make_job(settings, state),
                 stop,
                 lambda line: click.echo(line, err=True),
             )
@@ -255,27 +255,42 @@ def init(output: Path, force: bool, **answers: str | None) -> None:
 
 
 def _sync_once(settings: Settings, state: State, *, full: bool) -> Summary:
-    sinks = _sinks(settings)
-    options = _options(settings)
+    job = make_job(settings, state, full=full)
     if settings.imap is not None:
         secret = read_secret(settings.imap, _base(settings))
         with Mailbox(settings.imap, secret, base=_base(settings)) as mailbox:
-            return sync_mailbox(mailbox, state, sinks, options, full=full)
+            return sync_mailbox(mailbox, job)
     paths = [settings.resolve(p) for p in settings.local.paths]
-    return sync_local(read_paths(paths), None if full else state, sinks, options)
+    return sync_local(read_paths(paths), job)
+
+
+def make_job(settings: Settings, state: State | None, *, full: bool = False) -> Job:
+    review = settings.review
+    return Job(
+        sinks=_sinks(settings),
+        options=_options(settings),
+        state=state,
+        store=ReviewStore(settings.review_store, int(review.store_max_mb * 1024 * 1024)),
+        review_keyword=review.imap_keyword,
+        review_folder=review.imap_move_to,
+        full=full,
+    )
 
 
 def _sinks(settings: Settings) -> list[Sink]:
+    expiry = Expiry(warn_days=settings.review.expiring_within_days)
     sinks: list[Sink] = []
     if settings.csv is not None:
         csv = settings.csv
-        sinks.append(CsvSink(settings.resolve(csv.path), settings.resolve(csv.failures_path)))
+        sinks.append(
+            CsvSink(settings.resolve(csv.path), settings.resolve(csv.failures_path), expiry)
+        )
     if settings.sheets is not None:
-        sinks.append(sheets_sink(settings))
+        sinks.append(sheets_sink(settings, expiry))
     return sinks
 
 
-def sheets_sink(settings: Settings) -> SheetsSink:
+def sheets_sink(settings: Settings, expiry: Expiry | None = None) -> SheetsSink:
     sheets = settings.sheets
     assert sheets is not None
     credentials = settings.resolve(sheets.credentials_file) if sheets.credentials_file else None
@@ -286,13 +301,20 @@ def sheets_sink(settings: Settings) -> SheetsSink:
         failures_worksheet=sheets.failures_worksheet,
         retry=RetryPolicy(attempts=sheets.max_attempts, max_wait=sheets.max_backoff_seconds),
         share_with=service_account_email(credentials),
+        expiry=expiry,
     )
 
 
 def _options(settings: Settings) -> Options:
+    rules = settings.rules
     return Options(
         max_bytes=settings.parsing.max_message_bytes,
         default_days=settings.parsing.default_duration_days,
+        code_labels=tuple(rules.code_labels),
+        period_phrases=tuple(rules.period_phrases.items()),
+        campaigns=tuple(
+            Campaign(c.name, c.subject_tag, c.plus_tag, c.sender_domain) for c in rules.campaigns
+        ),
     )
 
 

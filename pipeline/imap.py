@@ -272,6 +272,21 @@ class Mailbox:
                 self.guarded(self.client.delete_messages, list(uids), True)
                 self.guarded(self.client.uid_expunge, list(uids))
 
+    def hand_off(self, uids: Sequence[int], keyword: str | None, folder: str | None) -> None:
+        """Show ops the emails that need review in their mail client: a keyword, a folder."""
+        if not uids:
+            return
+        if keyword:
+            self.guarded(self.client.add_flags, list(uids), [keyword.encode()], True)
+        if folder:
+            self.ensure_folder(folder)
+            if self.client.has_capability("MOVE"):
+                self.guarded(self.client.move, list(uids), folder)
+            else:
+                self.guarded(self.client.copy, list(uids), folder)
+                self.guarded(self.client.delete_messages, list(uids), True)
+                self.guarded(self.client.uid_expunge, list(uids))
+
     def ensure_folder(self, name: str) -> None:
         if not self.guarded(self.client.folder_exists, name):
             self.guarded(self.client.create_folder, name)

@@ -16,9 +16,10 @@ from typing import Never, Protocol, TypeVar
 from tqdm import tqdm
 
 from parsers.extract import Options, extract
-from parsers.records import Extraction
+from parsers.records import Extraction, ReviewStatus, failure_id
 from pipeline.imap import Mailbox
 from pipeline.local import RawMessage
+from pipeline.review import ReviewStore
 from pipeline.state import State
 from sinks import Sink
 
@@ -57,35 +58,85 @@ def progress_bar(total: int | None, label: str) -> tqdm[Never]:
     return tqdm(total=total, desc=label, unit="msg", disable=quiet, leave=False)
 
 
-def process(
-    messages: Sequence[RawMessage],
-    state: State | None,
-    sinks: Sequence[Sink],
-    options: Options,
-    summary: Summary,
-) -> list[str]:
-    """Extract one batch and write what is new to every sink; returns the batch's Message-IDs."""
+@dataclass(slots=True)
+class Job:
+    """What one sync pass writes to: the sinks, the state, and the review store."""
+
+    sinks: Sequence[Sink]
+    options: Options
+    state: State | None = None
+    store: ReviewStore | None = None
+    review_keyword: str | None = None  # IMAP hand-off of failed messages
+    review_folder: str | None = None
+    full: bool = False  # read everything again, ignoring what the state says was done
+
+
+@dataclass(slots=True)
+class _Batch:
+    ids: list[str]
+    failed: set[str]  # Message-IDs that left a review item
+    review: list[tuple[dict[str, object], int]]
+    cleared: list[str]
+    statuses: dict[str, str]
+
+
+def process(messages: Sequence[RawMessage], job: Job, summary: Summary) -> _Batch:
+    """Extract one batch and write what is new to every sink, then keep the raw email of each
+    review item. The state is not touched here: the caller commits it last."""
     extracted = [
-        extract(m.raw, m.source, options=options, received_at=m.received_at) for m in messages
+        extract(m.raw, m.source, options=job.options, received_at=m.received_at) for m in messages
     ]
     ids = [_message_id(r) for r in extracted]
-    seen = state.seen(ids) if state is not None else set()
+    seen = job.state.seen(ids) if job.state is not None and not job.full else set()
+    batch = _Batch(ids, set(), [], [], {})
     results: list[Extraction] = []
-    for result, message_id in zip(extracted, ids, strict=True):
+    for message, result, message_id in zip(messages, extracted, ids, strict=True):
         summary.fetched += 1
         if message_id in seen:
             summary.skipped += 1
             continue
         seen.add(message_id)  # the same message twice in one batch counts once
         summary.codes += len(result.rows)
-        summary.failures += result.failure is not None
         results.append(result)
-    if results:
-        for sink in sinks:
-            stats = sink.write(results)
-            summary.inserted += stats.inserted
-            summary.updated += stats.updated
-    return ids
+        if result.failure is not None:
+            summary.failures += 1
+            batch.failed.add(message_id)
+            kept = job.store.put(result.failure.failure_id, message.raw) if job.store else 0
+            batch.review.append((result.failure.as_record(), kept))
+        else:
+            batch.cleared.append(failure_id(message_id))
+    write_sinks(results, job, summary, batch.statuses)
+    return batch
+
+
+def write_sinks(
+    results: Sequence[Extraction], job: Job, summary: Summary, statuses: dict[str, str]
+) -> None:
+    """Every sink, durably. An empty batch still refreshes expiry status and picks up review
+    statuses people set in a sink (a Status cell in the sheet)."""
+    for sink in job.sinks:
+        stats = sink.write(results)
+        summary.inserted += stats.inserted
+        summary.updated += stats.updated
+        for key, status in stats.statuses.items():
+            if status in (ReviewStatus.RESOLVED, ReviewStatus.IGNORED):
+                statuses[key] = status
+
+
+def _commit(
+    job: Job,
+    batch: _Batch,
+    folder: str | None = None,
+    uidvalidity: int | None = None,
+    last_uid: int | None = None,
+) -> None:
+    if job.state is None:
+        return
+    job.state.commit(
+        batch.ids, folder, uidvalidity, last_uid, failures=batch.review, cleared=batch.cleared
+    )
+    if batch.statuses:
+        job.state.set_statuses(batch.statuses)
 
 
 def _message_id(result: Extraction) -> str:
@@ -94,50 +145,52 @@ def _message_id(result: Extraction) -> str:
     return result.rows[0].identity.message_id
 
 
-def sync_local(
-    messages: Iterable[RawMessage],
-    state: State | None,
-    sinks: Sequence[Sink],
-    options: Options,
-    batch_size: int = 200,
-) -> Summary:
+def sync_local(messages: Iterable[RawMessage], job: Job, batch_size: int = 200) -> Summary:
     summary = Summary()
+    wrote = False
     with progress_bar(None, "reading") as bar:
-        for batch in chunks(messages, batch_size):
-            ids = process(batch, state, sinks, options, summary)
-            if state is not None:
-                state.commit(ids)
-            bar.update(len(batch))
+        for chunk in chunks(messages, batch_size):
+            _commit(job, process(chunk, job, summary))
+            wrote = True
+            bar.update(len(chunk))
+    if not wrote:
+        _refresh(job, summary)
     return summary
 
 
-def sync_mailbox(
-    mailbox: Mailbox,
-    state: State,
-    sinks: Sequence[Sink],
-    options: Options,
-    *,
-    full: bool = False,
-) -> Summary:
+def _refresh(job: Job, summary: Summary) -> None:
+    batch = _Batch([], set(), [], [], {})
+    write_sinks([], job, summary, batch.statuses)
+    _commit(job, batch)
+
+
+def sync_mailbox(mailbox: Mailbox, job: Job) -> Summary:
     """Everything new in the selected folder since the last committed UID."""
+    assert job.state is not None
     summary = Summary()
     key = mailbox.key
-    known = state.folder(key)
+    known = job.state.folder(key)
     after = 0
-    if known is not None and known.uidvalidity == mailbox.uidvalidity and not full:
+    if known is not None and known.uidvalidity == mailbox.uidvalidity and not job.full:
         after = known.last_uid
     # A changed UIDVALIDITY means old UIDs mean nothing now: read the folder again; the
     # Message-IDs in the state keep every message from being written twice.
     uids = mailbox.new_uids(after)
     if not uids:
+        _refresh(job, summary)
         if known is None or known.uidvalidity != mailbox.uidvalidity:
-            state.commit([], key, mailbox.uidvalidity, after)
+            job.state.commit([], key, mailbox.uidvalidity, after)
         return summary
     with progress_bar(len(uids), "syncing") as bar:
         for chunk in chunks(uids, mailbox.settings.batch_size):
             fetched = list(mailbox.fetch(chunk))
-            ids = process([m for _, m in fetched], None if full else state, sinks, options, summary)
-            mailbox.mark([uid for uid, _ in fetched])
-            state.commit(ids, key, mailbox.uidvalidity, chunk[-1])
+            batch = process([m for _, m in fetched], job, summary)
+            failed = [
+                uid for (uid, _), mid in zip(fetched, batch.ids, strict=True) if mid in batch.failed
+            ]
+            mailbox.hand_off(failed, job.review_keyword, job.review_folder)
+            moved = set(failed) if job.review_folder else set()
+            mailbox.mark([uid for uid, _ in fetched if uid not in moved])
+            _commit(job, batch, key, mailbox.uidvalidity, chunk[-1])
             bar.update(len(chunk))
     return summary

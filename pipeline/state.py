@@ -8,10 +8,11 @@ after it loses nothing.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS folders (
@@ -24,7 +25,38 @@ CREATE TABLE IF NOT EXISTS messages (
     message_id TEXT PRIMARY KEY,
     processed_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS failures (
+    failure_id TEXT PRIMARY KEY,
+    message_id TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open',
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    creator_email TEXT,
+    creator_name TEXT,
+    subject TEXT,
+    received_at TEXT,
+    campaign TEXT,
+    snippet TEXT,
+    source TEXT,
+    raw_bytes INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL
+);
 """
+
+FAILURE_FIELDS = (
+    "failure_id",
+    "message_id",
+    "status",
+    "reason",
+    "detail",
+    "creator_email",
+    "creator_name",
+    "subject",
+    "received_at",
+    "campaign",
+    "snippet",
+    "source",
+)
 
 
 class StateError(OSError):
@@ -81,8 +113,14 @@ class State:
         folder: str | None = None,
         uidvalidity: int | None = None,
         last_uid: int | None = None,
+        failures: Sequence[tuple[Mapping[str, Any], int]] = (),
+        cleared: Iterable[str] = (),
     ) -> None:
-        """Record a finished batch in one transaction; the last step of every batch."""
+        """Record a finished batch in one transaction; the last step of every batch.
+
+        `failures` are review items (as records, with the size of their stored raw email);
+        `cleared` are review items whose message now gives clean rows.
+        """
         now = datetime.now(UTC).isoformat(timespec="seconds")
         try:
             with self._db:
@@ -90,6 +128,25 @@ class State:
                 self._db.executemany(
                     "INSERT OR IGNORE INTO messages (message_id, processed_at) VALUES (?, ?)",
                     ((m, now) for m in message_ids),
+                )
+                self._db.executemany(
+                    "INSERT INTO failures (failure_id, message_id, reason, detail, creator_email,"
+                    " creator_name, subject, received_at, campaign, snippet, source, raw_bytes,"
+                    " updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(failure_id) DO"
+                    " UPDATE SET reason=excluded.reason, detail=excluded.detail,"
+                    " snippet=excluded.snippet, raw_bytes=excluded.raw_bytes,"
+                    " updated_at=excluded.updated_at",
+                    (
+                        (
+                            *(f.get(k) for k in FAILURE_FIELDS if k != "status"),
+                            size,
+                            now,
+                        )
+                        for f, size in failures
+                    ),
+                )
+                self._db.executemany(
+                    "DELETE FROM failures WHERE failure_id = ?", ((c,) for c in cleared)
                 )
                 if folder is not None and uidvalidity is not None and last_uid is not None:
                     self._db.execute(
@@ -101,3 +158,36 @@ class State:
                     )
         except sqlite3.Error as exc:
             raise StateError(f"cannot write state file {self.path}: {exc}") from exc
+
+    # -- the review queue -------------------------------------------------------------------
+
+    def failures(self, *, status: str | None = "open") -> list[dict[str, Any]]:
+        """Review items, oldest first; all of them with `status=None`."""
+        where, args = ("WHERE status = ?", (status,)) if status else ("", ())
+        cols = ", ".join(FAILURE_FIELDS)
+        query = f"SELECT {cols} FROM failures {where} ORDER BY received_at, failure_id"
+        return [
+            dict(zip(FAILURE_FIELDS, row, strict=True)) for row in self._db.execute(query, args)
+        ]
+
+    def failure(self, failure_id: str) -> dict[str, Any] | None:
+        cols = ", ".join(FAILURE_FIELDS)
+        row = self._db.execute(
+            f"SELECT {cols} FROM failures WHERE failure_id = ?", (failure_id,)
+        ).fetchone()
+        return dict(zip(FAILURE_FIELDS, row, strict=True)) if row else None
+
+    def set_statuses(self, statuses: Mapping[str, str]) -> list[str]:
+        """Apply statuses (from a command or from the sheet); returns the ids that changed."""
+        changed = []
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        with self._db:
+            for failure_id, status in statuses.items():
+                cur = self._db.execute(
+                    "UPDATE failures SET status = ?, updated_at = ? "
+                    "WHERE failure_id = ? AND status != ?",
+                    (status, now, failure_id, status),
+                )
+                if cur.rowcount:
+                    changed.append(failure_id)
+        return changed

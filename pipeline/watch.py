@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 from config.settings import Settings
-from parsers.extract import Options
 from pipeline.imap import ImapError, Mailbox
-from pipeline.run import Summary, sync_mailbox
-from pipeline.state import State
-from sinks import RetryableSinkError, Sink
+from pipeline.run import Job, Summary, sync_mailbox
+from sinks import RetryableSinkError
 
 
 def backoff(failures: int, cap: float) -> float:
@@ -28,9 +26,7 @@ def backoff(failures: int, cap: float) -> float:
 def watch(
     settings: Settings,
     secret: str,
-    state: State,
-    sinks: Sequence[Sink],
-    options: Options,
+    job: Job,
     stop: threading.Event,
     report: Callable[[str], None],
 ) -> None:
@@ -41,7 +37,7 @@ def watch(
         try:
             with Mailbox(settings.imap, secret, base=_base(settings)) as mailbox:
                 failures = 0
-                _session(mailbox, settings, state, sinks, options, stop, report)
+                _session(mailbox, settings, job, stop, report)
         except (ImapError, RetryableSinkError) as exc:
             if not getattr(exc, "retryable", isinstance(exc, RetryableSinkError)):
                 raise
@@ -54,15 +50,13 @@ def watch(
 def _session(
     mailbox: Mailbox,
     settings: Settings,
-    state: State,
-    sinks: Sequence[Sink],
-    options: Options,
+    job: Job,
     stop: threading.Event,
     report: Callable[[str], None],
 ) -> None:
     idle = mailbox.supports_idle()
     while not stop.is_set():
-        summary: Summary = sync_mailbox(mailbox, state, sinks, options)
+        summary: Summary = sync_mailbox(mailbox, job)
         if summary.fetched:
             report(summary.line())
         if idle:

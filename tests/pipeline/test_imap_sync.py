@@ -14,7 +14,7 @@ from config.settings import ImapSettings
 from parsers.extract import Options
 from parsers.records import Extraction
 from pipeline.imap import ImapAuthError, ImapTlsError, ImapUnavailable, Mailbox
-from pipeline.run import sync_mailbox
+from pipeline.run import Job, sync_mailbox
 from pipeline.state import State
 from sinks import WriteStats
 from sinks.csv import CsvSink
@@ -52,7 +52,8 @@ class Run:
 
     def once(self, sinks: Sequence[object] | None = None):  # type: ignore[no-untyped-def]
         with State(self.state_path) as state, Mailbox(self.settings, self.account.password) as mb:
-            summary = sync_mailbox(mb, state, list(sinks or [self.csv]), Options())  # type: ignore[arg-type]
+            job = Job(sinks=list(sinks or [self.csv]), options=Options(), state=state)  # type: ignore[arg-type]
+            summary = sync_mailbox(mb, job)
             return summary, mb.commands
 
     def codes(self) -> list[str]:

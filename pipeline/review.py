@@ -1,0 +1,61 @@
+"""The review queue's raw emails: kept under the state dir so a failure can be re-parsed after
+the rules change, without the mail server. Size-capped: past the cap the oldest go first, and
+resolved ones before open ones.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+class ReviewStore:
+    def __init__(self, folder: Path, max_bytes: int) -> None:
+        self.folder = folder
+        self.max_bytes = max_bytes
+
+    def path(self, failure_id: str) -> Path:
+        return self.folder / f"{failure_id}.eml"
+
+    def put(self, failure_id: str, raw: bytes) -> int:
+        """Keep `raw`; returns the bytes kept (0 when the store is turned off or it is larger)."""
+        if self.max_bytes <= 0 or len(raw) > self.max_bytes:
+            return 0
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(raw)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path(failure_id))
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return len(raw)
+
+    def get(self, failure_id: str) -> bytes | None:
+        try:
+            return self.path(failure_id).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def drop(self, failure_id: str) -> None:
+        self.path(failure_id).unlink(missing_ok=True)
+
+    def trim(self, keep_first: set[str]) -> list[str]:
+        """Evict oldest files until under the cap; ids in `keep_first` go last. Returns evicted."""
+        if not self.folder.exists():
+            return []
+        files = [(p.stat().st_mtime, p) for p in self.folder.glob("*.eml")]
+        total = sum(p.stat().st_size for _, p in files)
+        evicted = []
+        order = sorted(files, key=lambda f: (f[1].stem in keep_first, f[0]))
+        for _, path in order:
+            if total <= self.max_bytes:
+                break
+            total -= path.stat().st_size
+            path.unlink(missing_ok=True)
+            evicted.append(path.stem)
+        return evicted
