@@ -6,7 +6,7 @@ the same batch twice changes nothing, so a run that crashed after writing can si
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -40,4 +40,12 @@ class WriteStats:
 class Sink(Protocol):
     def write(self, batch: Sequence[Extraction]) -> WriteStats:
         """Upsert every row and failure in `batch` durably, or raise a SinkError."""
+        ...
+
+    def set_statuses(self, statuses: Mapping[str, str]) -> None:
+        """Set review items' status (resolved, ignored) where the sink holds them."""
+        ...
+
+    def code_rows(self) -> list[dict[str, str]]:
+        """The stored code rows, as text cells."""
         ...

@@ -43,6 +43,19 @@ class CsvSink:
         """The stored code rows and review items, keyed."""
         return _load(self.path, CODE_COLUMNS)[0], _load(self.failures_path, FAILURE_COLUMNS)[0]
 
+    def code_rows(self) -> list[Record]:
+        return list(_load(self.path, CODE_COLUMNS)[0].values())
+
+    def set_statuses(self, statuses: Mapping[str, str]) -> None:
+        failures, extra = _load(self.failures_path, FAILURE_COLUMNS)
+        changed = False
+        for key, status in statuses.items():
+            if key in failures and failures[key].get("status") != status:
+                failures[key]["status"] = status
+                changed = True
+        if changed:
+            _save(self.failures_path, failures, FAILURE_COLUMNS + extra)
+
     def write(self, batch: Sequence[Extraction]) -> WriteStats:
         codes, code_extra = _load(self.path, CODE_COLUMNS)
         failures, failure_extra = _load(self.failures_path, FAILURE_COLUMNS)

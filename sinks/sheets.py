@@ -124,6 +124,8 @@ class _Tab:
 
     title: str
     columns: tuple[str, ...]
+    # Formatting made once, with the header: it is people's sheet after that.
+    decorate: Callable[[int, Mapping[str, int]], list[dict[str, Any]]] | None = None
     sheet_id: int | None = None
     row_count: int = 0
     column_count: int = 0
@@ -192,12 +194,28 @@ class SheetsSink:
             statuses=statuses,
         )
 
+    def code_rows(self) -> list[Record]:
+        codes, _ = self.read()
+        return list(codes.stored().values())
+
+    def set_statuses(self, statuses: Mapping[str, str]) -> None:
+        _, failures = self.read()
+        changed = {
+            key: {**record, "status": status}
+            for key, status in statuses.items()
+            if key in failures.rows and (record := failures.rows[key][1]).get("status") != status
+        }
+        if changed and failures.exists:
+            self._call(
+                self.http.batch_update, self.key, {"requests": _tab_writes(failures, changed)}
+            )
+
     # -- reading ---------------------------------------------------------------------
 
     def read(self) -> tuple[_Tab, _Tab]:
         """Both tabs in one request; a missing tab costs one more to list the sheets."""
-        codes = _Tab(self.codes_title, CODE_COLUMNS)
-        failures = _Tab(self.failures_title, FAILURE_COLUMNS)
+        codes = _Tab(self.codes_title, CODE_COLUMNS, _expiry_colours)
+        failures = _Tab(self.failures_title, FAILURE_COLUMNS, _status_dropdown)
         tabs = (codes, failures)
         try:
             data = self._get_grid([t.title for t in tabs], tolerate_400=True)
@@ -375,6 +393,8 @@ def _tab_writes(
         if tab.frozen_rows < 1:
             out.append(_freeze_header(sheet_id))
     position = {name: header.index(name) for name in tab.columns}
+    if missing and tab.decorate is not None:
+        out += tab.decorate(sheet_id, position)
     first_new = next_row = max(tab.used_rows, 1)
     updates: list[dict[str, Any]] = []
     new_rows: list[dict[str, Any]] = []
@@ -408,6 +428,76 @@ def _tab_writes(
         span = {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": index}
         out.append({"deleteDimension": {"range": {**span, "endIndex": index + 1}}})
     return out
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _expiry_colours(sheet_id: int, position: Mapping[str, int]) -> list[dict[str, Any]]:
+    """Rows expiring soon highlighted, expired ones greyed, by the expiry_status column."""
+    column = _column_letter(position["expiry_status"])
+    whole_rows = {"sheetId": sheet_id, "startRowIndex": 1}
+    rules = (
+        ("expiring", {"backgroundColor": {"red": 1.0, "green": 0.95, "blue": 0.6}}),
+        (
+            "expired",
+            {
+                "backgroundColor": {"red": 0.9, "green": 0.9, "blue": 0.9},
+                "textFormat": {"foregroundColor": {"red": 0.5, "green": 0.5, "blue": 0.5}},
+            },
+        ),
+    )
+    return [
+        {
+            "addConditionalFormatRule": {
+                "index": i,
+                "rule": {
+                    "ranges": [whole_rows],
+                    "booleanRule": {
+                        "condition": {
+                            "type": "CUSTOM_FORMULA",
+                            "values": [{"userEnteredValue": f'=${column}2="{status}"'}],
+                        },
+                        "format": fmt,
+                    },
+                },
+            }
+        }
+        for i, (status, fmt) in enumerate(rules)
+    ]
+
+
+def _status_dropdown(sheet_id: int, position: Mapping[str, int]) -> list[dict[str, Any]]:
+    """The review tab's Status column as a dropdown: open, resolved, ignored."""
+    col = position["status"]
+    return [
+        {
+            "setDataValidation": {
+                "range": {
+                    "sheetId": sheet_id,
+                    "startRowIndex": 1,
+                    "startColumnIndex": col,
+                    "endColumnIndex": col + 1,
+                },
+                "rule": {
+                    "condition": {
+                        "type": "ONE_OF_LIST",
+                        "values": [
+                            {"userEnteredValue": v} for v in ("open", "resolved", "ignored")
+                        ],
+                    },
+                    "strict": True,
+                    "showCustomUi": True,
+                },
+            }
+        }
+    ]
 
 
 def _bodies(requests_: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

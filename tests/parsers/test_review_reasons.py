@@ -84,3 +84,19 @@ def test_default_period_is_marked_as_defaulted() -> None:
     row = result.rows[0].as_record()
     assert (row["duration_days"], row["duration_source"]) == (30, "default")
     assert row["expires_at"] == "2026-12-03T10:00:00+00:00"
+
+
+def test_message_too_large() -> None:
+    raw = mail("big " * 2000)
+    result = extract(raw, "t", options=Options(max_bytes=2000))
+    assert result.failure is not None and result.failure.reason is Reason.MESSAGE_TOO_LARGE
+    assert result.failure.identity.creator_email == "mia@example.net"  # from the headers alone
+
+
+def test_undecodable_nesting() -> None:
+    parts = b"".join(
+        b"Content-Type: multipart/mixed; boundary=b%d\n\n--b%d\n" % (i, i) for i in range(2000)
+    )
+    result = extract(b"From: a@b.example\nSubject: deep\n" + parts, "t")
+    assert result.failure is not None and result.failure.reason is Reason.UNDECODABLE
+    assert "not a readable email" in result.failure.detail

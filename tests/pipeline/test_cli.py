@@ -26,7 +26,22 @@ def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in result.stderr + result.stdout
 
 
-@pytest.mark.parametrize("command", [[], ["parse"], ["run"], ["watch"], ["check"], ["init"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["parse"],
+        ["run"],
+        ["watch"],
+        ["check"],
+        ["init"],
+        ["failures"],
+        ["failures", "show"],
+        ["reprocess"],
+        ["resolve"],
+        ["expiring"],
+    ],
+)
 def test_every_command_has_help(command: list[str]) -> None:
     result = sparkcodes(*command, "--help")
     assert result.returncode == 0

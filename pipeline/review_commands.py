@@ -1,0 +1,249 @@
+"""The ops side of the CLI: list and show review items, reprocess them, resolve them, and list
+codes about to expire. Registered on the main command group by `pipeline.cli`."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+
+import config
+from parsers.codes import normalize_text
+from parsers.extract import extract
+from parsers.message import UndecodableMessage, decode
+from parsers.records import ReviewStatus, failure_id
+from pipeline.run import Summary, _Batch, _commit, write_sinks
+from pipeline.state import State
+from pipeline.wiring import CannotRun, clean_errors, config_option, make_job, review_store
+
+_LIST_COLUMNS = [
+    "failure_id",
+    "status",
+    "reason",
+    "creator_email",
+    "subject",
+    "received_at",
+    "detail",
+]
+
+
+def open_state(config_path: Path | None) -> tuple[config.Settings, State]:
+    settings = config.load(config_path)
+    return settings, State(settings.state_path)
+
+
+@click.group(invoke_without_command=True)
+@config_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default=None,
+    help="Default: a table on a terminal, CSV otherwise.",
+)
+@click.option("--all", "show_all", is_flag=True, help="Resolved and ignored ones too.")
+@click.pass_context
+def failures(ctx: click.Context, config_path: Path | None, fmt: str | None, show_all: bool) -> None:
+    """List the emails waiting for review (open ones; --all for every one)."""
+    ctx.ensure_object(dict)["config_path"] = config_path
+    if ctx.invoked_subcommand is not None:
+        return
+    with clean_errors():
+        _, state = open_state(config_path)
+        with state:
+            rows = state.failures(status=None if show_all else ReviewStatus.OPEN)
+    emit(rows, _LIST_COLUMNS, fmt)
+
+
+@failures.command("show")
+@click.argument("ident")
+@config_option
+@click.pass_context
+def show(ctx: click.Context, ident: str, config_path: Path | None) -> None:
+    """Print one review item: why, and the text the parser saw."""
+    with clean_errors():
+        settings, state = open_state(config_path or ctx.obj.get("config_path"))
+        with state:
+            item = _find(state, ident)
+    for key, value in item.items():
+        click.echo(f"{key:14} {value if value is not None else ''}")
+    raw = review_store(settings).get(item["failure_id"])
+    if raw is None:
+        click.echo("\n(the raw email was not kept: over the review store's size cap)")
+        return
+    try:
+        text = normalize_text(decode(raw).text)
+    except UndecodableMessage as exc:
+        text = f"(not readable as an email: {exc})"
+    click.echo("\n--- the text the parser saw " + "-" * 50)
+    click.echo(text.strip() or "(no text at all: an image or an empty email)")
+
+
+@click.command()
+@click.argument("idents", nargs=-1)
+@click.option("--all", "every", is_flag=True, help="Every open review item.")
+@config_option
+def reprocess(idents: tuple[str, ...], every: bool, config_path: Path | None) -> None:
+    """Parse stored review items again with the current rules.
+
+    Those that now give clean rows move to the codes (CSV and sheet alike) and leave
+    the review queue; no row is written twice.
+    """
+    if not idents and not every:
+        raise CannotRun("name review items by id, or use --all")
+    with clean_errors():
+        settings, state = open_state(config_path)
+        with state:
+            items = (
+                state.failures(status=ReviewStatus.OPEN)
+                if every
+                else [_find(state, i) for i in idents]
+            )
+            job = make_job(settings, state)
+            summary = Summary()
+            batch = _Batch([], set(), [], [], {})
+            results, missing = [], []
+            for item in items:
+                raw = review_store(settings).get(item["failure_id"])
+                if raw is None:
+                    missing.append(item["failure_id"])
+                    continue
+                received = _parse_time(item.get("received_at"))
+                result = extract(
+                    raw, item["source"] or "review", options=job.options, received_at=received
+                )
+                results.append(result)
+                summary.codes += len(result.rows)
+                if result.failure is not None:
+                    batch.review.append((result.failure.as_record(), len(raw)))
+                else:
+                    batch.cleared.append(item["failure_id"])
+            write_sinks(results, job, summary, batch.statuses)
+            _commit(job, batch)
+    fixed = len(batch.cleared)
+    click.echo(
+        f"reprocessed {len(results)}: {fixed} now parse ({summary.codes} codes), "
+        f"{len(results) - fixed} still need review"
+        + (f", {len(missing)} without a kept email" if missing else "")
+    )
+    sys.exit(1 if len(results) - fixed or missing else 0)
+
+
+@click.command()
+@click.argument("idents", nargs=-1, required=True)
+@click.option("--ignore", is_flag=True, help="Mark as ignored rather than resolved.")
+@config_option
+def resolve(idents: tuple[str, ...], ignore: bool, config_path: Path | None) -> None:
+    """Mark review items handled, in the state and in every sink."""
+    status = ReviewStatus.IGNORED if ignore else ReviewStatus.RESOLVED
+    with clean_errors():
+        settings, state = open_state(config_path)
+        with state:
+            ids = [_find(state, i)["failure_id"] for i in idents]
+            for sink in make_job(settings, None).sinks:
+                sink.set_statuses({i: str(status) for i in ids})
+            state.set_statuses({i: str(status) for i in ids})
+    click.echo(f"{len(ids)} marked {status}")
+
+
+@click.command()
+@click.option("--within", default="7d", show_default=True, help="How soon: 7d, 2w, 48h.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None)
+@click.option("--now", "now_text", hidden=True, help="Pretend it is this time (ISO 8601).")
+@config_option
+def expiring(within: str, fmt: str | None, now_text: str | None, config_path: Path | None) -> None:
+    """List codes that expire soon, and those already expired, soonest first."""
+    window = _window(within)
+    now = _parse_time(now_text) if now_text else datetime.now(UTC)
+    if now is None:
+        raise CannotRun(f"--now {now_text!r} is not an ISO 8601 time")
+    with clean_errors():
+        settings = config.load(config_path)
+        sinks = make_job(settings, None).sinks
+        rows = sinks[0].code_rows() if sinks else []
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        end = _parse_time(row.get("expires_at"))
+        if end is None or end - now > window:
+            continue
+        left = (end - now).total_seconds() / 86400
+        out.append(
+            {
+                "expires_at": row["expires_at"],
+                "days_left": round(left, 1),
+                "status": "expired" if end <= now else "expiring",
+                "spark_code": row["spark_code"],
+                "creator_email": row.get("creator_email", ""),
+                "creator_handle": row.get("creator_handle", ""),
+                "video_url": row.get("video_url", ""),
+                "campaign": row.get("campaign", ""),
+            }
+        )
+    out.sort(key=lambda r: r["expires_at"])
+    emit(
+        out,
+        [
+            "expires_at",
+            "days_left",
+            "status",
+            "spark_code",
+            "creator_email",
+            "creator_handle",
+            "video_url",
+            "campaign",
+        ],
+        fmt,
+    )
+
+
+def emit(rows: Sequence[dict[str, Any]], columns: list[str], fmt: str | None) -> None:
+    """A table on a terminal; CSV or JSON Lines for scripts."""
+    fmt = fmt or ("table" if sys.stdout.isatty() else "csv")
+    if fmt == "json":
+        for row in rows:
+            click.echo(json.dumps({c: row.get(c) for c in columns}, ensure_ascii=False))
+        return
+    frame = pd.DataFrame([{c: row.get(c) for c in columns} for row in rows], columns=columns)
+    if fmt == "csv":
+        click.echo(frame.to_csv(index=False), nl=False)
+    elif frame.empty:
+        click.echo("nothing to show")
+    else:
+        shown = frame.copy()
+        for c in ("detail", "subject", "spark_code"):
+            if c in shown:
+                shown[c] = shown[c].astype(str).str.slice(0, 48)
+        click.echo(shown.to_string(index=False))
+
+
+def _find(state: State, ident: str) -> dict[str, Any]:
+    """A review item by its id, or by the Message-ID it came from."""
+    item = state.failure(ident) or state.failure(failure_id(ident))
+    if item is None:
+        raise CannotRun(f"no review item {ident!r}; `sparkcodes failures` lists them")
+    return item
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _window(text: str) -> timedelta:
+    m = re.fullmatch(r"\s*(\d+)\s*([dwh]?)\s*", text.lower())
+    if m is None:
+        raise CannotRun(f"--within {text!r}: use a number of days such as 7d, 2w or 48h")
+    n, unit = int(m.group(1)), m.group(2) or "d"
+    return {"d": timedelta(days=n), "w": timedelta(weeks=n), "h": timedelta(hours=n)}[unit]

@@ -1,0 +1,130 @@
+"""Settings turned into the parts of a job (sinks, options, review store), and the error
+handling every command shares: expected errors become one sentence and exit code 2."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+import config
+from config.settings import Settings
+from parsers.extract import Campaign, Options
+from pipeline.imap import ImapError
+from pipeline.local import SourceError
+from pipeline.lock import AlreadyRunning
+from pipeline.review import ReviewStore
+from pipeline.run import Job
+from pipeline.state import State, StateError
+from sinks import Sink, SinkError
+from sinks.csv import CsvSink
+from sinks.sheets import RetryPolicy, SheetsSink, make_client, service_account_email
+from sinks.upsert import Expiry
+
+EXIT_OK = 0
+EXIT_REVIEW = 1
+EXIT_CANNOT_RUN = 2
+
+# Every error a person can act on, turned into one clean sentence and exit code 2.
+_EXPECTED = (
+    config.ConfigError,
+    ImapError,
+    SinkError,
+    StateError,
+    SourceError,
+    AlreadyRunning,
+)
+
+
+class CannotRun(click.ClickException):
+    """A clean error and the 'could not run' exit code; never a traceback."""
+
+    exit_code = EXIT_CANNOT_RUN
+
+    def show(self, file: object = None) -> None:
+        click.echo(f"sparkcodes: {self.format_message()}", err=True)
+
+
+@contextmanager
+def clean_errors() -> Iterator[None]:
+    try:
+        yield
+    except _EXPECTED as exc:
+        hint = " (temporary; the next run will retry)" if getattr(exc, "retryable", False) else ""
+        raise CannotRun(f"{exc}{hint}") from exc
+
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Config file (default: ./sparkcodes.toml, then $XDG_CONFIG_HOME/sparkcodes/).",
+)
+
+
+def make_job(settings: Settings, state: State | None, *, full: bool = False) -> Job:
+    review = settings.review
+    return Job(
+        sinks=_sinks(settings),
+        options=_options(settings),
+        state=state,
+        store=review_store(settings),
+        review_keyword=review.imap_keyword,
+        review_folder=review.imap_move_to,
+        full=full,
+    )
+
+
+def review_store(settings: Settings) -> ReviewStore:
+    return ReviewStore(settings.review_store, int(settings.review.store_max_mb * 1024 * 1024))
+
+
+def _sinks(settings: Settings) -> list[Sink]:
+    expiry = Expiry(warn_days=settings.review.expiring_within_days)
+    sinks: list[Sink] = []
+    if settings.csv is not None:
+        csv = settings.csv
+        sinks.append(
+            CsvSink(settings.resolve(csv.path), settings.resolve(csv.failures_path), expiry)
+        )
+    if settings.sheets is not None:
+        sinks.append(sheets_sink(settings, expiry))
+    return sinks
+
+
+def sheets_sink(settings: Settings, expiry: Expiry | None = None) -> SheetsSink:
+    sheets = settings.sheets
+    assert sheets is not None
+    credentials = settings.resolve(sheets.credentials_file) if sheets.credentials_file else None
+    return SheetsSink(
+        make_client(credentials, sheets.endpoint),
+        sheets.spreadsheet,
+        worksheet=sheets.worksheet,
+        failures_worksheet=sheets.failures_worksheet,
+        retry=RetryPolicy(attempts=sheets.max_attempts, max_wait=sheets.max_backoff_seconds),
+        share_with=service_account_email(credentials),
+        expiry=expiry,
+    )
+
+
+def _options(settings: Settings) -> Options:
+    rules = settings.rules
+    return Options(
+        max_bytes=settings.parsing.max_message_bytes,
+        default_days=settings.parsing.default_duration_days,
+        code_labels=tuple(rules.code_labels),
+        period_phrases=tuple(rules.period_phrases.items()),
+        campaigns=tuple(
+            Campaign(c.name, c.subject_tag, c.plus_tag, c.sender_domain) for c in rules.campaigns
+        ),
+    )
+
+
+def _lock_path(settings: Settings) -> Path:
+    return settings.state_path.with_suffix(".lock")
+
+
+def _base(settings: Settings) -> Path | None:
+    return settings.path.parent if settings.path else None
