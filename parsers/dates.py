@@ -32,9 +32,9 @@ _ENGLISH = (
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M",
 )
-# Zone names mail clients print after a time, as UTC offsets in hours. Ambiguous ones (IST)
-# are left to the forwarding message's zone.
-_ZONES = {
+# Zone names mail clients print after a time, as UTC offsets in hours. IST is read as India
+# Standard Time, as dateparser reads it too: by far its most common use in mail.
+_ZONES: dict[str, float] = {
     "UTC": 0,
     "GMT": 0,
     "UT": 0,
@@ -69,6 +69,7 @@ _ZONES = {
     "NZDT": 13,
     "SGT": 8,
     "HKT": 8,
+    "IST": 5.5,
 }
 _TRAILING_ZONE = regex.compile(
     r"\s+(?:(?P<name>[A-Z]{1,5})(?:(?P<sign>[+-])(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?)?)$"

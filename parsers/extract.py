@@ -143,8 +143,9 @@ def _extract(raw: bytes, source: str, opts: Options, received_at: datetime | Non
         identity = _header_identity(raw, source, received_at)
         detail = f"{len(raw):,} bytes, over the {opts.max_bytes:,}-byte limit"
         return _failure(Reason.MESSAGE_TOO_LARGE, detail, "", identity)
+    labels = opts.label_pattern
     try:
-        message = decode(raw)
+        message = decode(raw, worth_rendering=lambda text: may_hold_code(text, labels))
     except UndecodableMessage as exc:
         identity = _header_identity(raw, source, received_at)
         return _failure(Reason.UNDECODABLE, f"not a readable email: {exc}", "", identity)
