@@ -105,6 +105,9 @@ def process(messages: Sequence[RawMessage], job: Job, summary: Summary) -> _Batc
             batch.review.append((result.failure.as_record(), kept))
         else:
             batch.cleared.append(failure_id(message_id))
+    if job.store is not None and batch.review:
+        # Past the cap the oldest kept emails go first; this batch's are kept.
+        job.store.trim(keep_first={str(record["failure_id"]) for record, _ in batch.review})
     write_sinks(results, job, summary, batch.statuses)
     return batch
 

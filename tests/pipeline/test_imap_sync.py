@@ -204,3 +204,18 @@ def test_tls_context_verifies_by_default(imap_account: ImapAccount) -> None:
     # Sanity: the server's CA really is not in the system store.
     ctx = ssl.create_default_context()
     assert ctx.verify_mode is ssl.CERT_REQUIRED
+
+
+def test_hung_server_times_out_then_rerun_loses_nothing(
+    dovecot: Dovecot, imap_account: ImapAccount, tmp_path: Path
+) -> None:
+    deliver(dovecot, imap_account, [creator_email(i) for i in range(6)])
+    run = Run(imap_account, tmp_path, batch_size=2, timeout_seconds=1)
+    try:
+        with pytest.raises(ImapUnavailable, match="timed out"):
+            run.once([_Interrupting(run.csv, dovecot.pause)])
+    finally:
+        dovecot.resume()
+    assert len(run.codes()) == 2
+    run.once()
+    assert sorted(run.codes()) == sorted(code_for(i) for i in range(6))

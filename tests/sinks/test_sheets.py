@@ -291,3 +291,14 @@ def test_huge_changes_are_split_under_the_size_limit(
     assert len(posts) > 1
     assert all(len(str(r[3])) < 40_000 for r in posts)
     assert column(emulator, sheet, "Spark codes", "spark_code") == [code_for(i) for i in range(100)]
+
+
+def test_endpoint_from_the_environment(
+    emulator: SheetsEmulator, sheet: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sinks.sheets import ENDPOINT_ENV, make_client
+
+    monkeypatch.setenv(ENDPOINT_ENV, emulator.base_url)
+    client = make_client(None, None)  # no credentials needed for an emulator
+    SheetsSink(client, sheet, retry=FAST).write([code(1)])
+    assert column(emulator, sheet, "Spark codes", "spark_code") == [code_for(1)]
