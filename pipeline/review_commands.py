@@ -19,7 +19,7 @@ from parsers.codes import normalize_text
 from parsers.extract import extract
 from parsers.message import UndecodableMessage, decode
 from parsers.records import ReviewStatus, failure_id
-from pipeline.run import Summary, _Batch, _commit, write_sinks
+from pipeline.run import Batch, Summary, record_review, write_sinks
 from pipeline.state import State
 from pipeline.wiring import CannotRun, clean_errors, config_option, make_job, review_store
 
@@ -108,7 +108,7 @@ def reprocess(idents: tuple[str, ...], every: bool, config_path: Path | None) ->
             )
             job = make_job(settings, state)
             summary = Summary()
-            batch = _Batch([], set(), [], [], {})
+            batch = Batch([], set(), [], [], {})
             results, missing = [], []
             for item in items:
                 raw = review_store(settings).get(item["failure_id"])
@@ -126,7 +126,7 @@ def reprocess(idents: tuple[str, ...], every: bool, config_path: Path | None) ->
                 else:
                     batch.cleared.append(item["failure_id"])
             write_sinks(results, job, summary, batch.statuses)
-            _commit(job, batch)
+            record_review(job, batch)
     fixed = len(batch.cleared)
     click.echo(
         f"reprocessed {len(results)}: {fixed} now parse ({summary.codes} codes), "

@@ -72,7 +72,7 @@ class Job:
 
 
 @dataclass(slots=True)
-class _Batch:
+class Batch:
     ids: list[str]
     failed: set[str]  # Message-IDs that left a review item
     review: list[tuple[dict[str, object], int]]
@@ -80,7 +80,7 @@ class _Batch:
     statuses: dict[str, str]
 
 
-def process(messages: Sequence[RawMessage], job: Job, summary: Summary) -> _Batch:
+def process(messages: Sequence[RawMessage], job: Job, summary: Summary) -> Batch:
     """Extract one batch and write what is new to every sink, then keep the raw email of each
     review item. The state is not touched here: the caller commits it last."""
     extracted = [
@@ -88,7 +88,7 @@ def process(messages: Sequence[RawMessage], job: Job, summary: Summary) -> _Batc
     ]
     ids = [_message_id(r) for r in extracted]
     seen = job.state.seen(ids) if job.state is not None and not job.full else set()
-    batch = _Batch(ids, set(), [], [], {})
+    batch = Batch(ids, set(), [], [], {})
     results: list[Extraction] = []
     for message, result, message_id in zip(messages, extracted, ids, strict=True):
         summary.fetched += 1
@@ -109,6 +109,7 @@ def process(messages: Sequence[RawMessage], job: Job, summary: Summary) -> _Batc
         # Past the cap the oldest kept emails go first; this batch's are kept.
         job.store.trim(keep_first={str(record["failure_id"]) for record, _ in batch.review})
     write_sinks(results, job, summary, batch.statuses)
+    record_review(job, batch)
     return batch
 
 
@@ -126,20 +127,27 @@ def write_sinks(
                 statuses[key] = status
 
 
-def _commit(
+def record_review(job: Job, batch: Batch) -> None:
+    """Review items into the state's queue, before the mailbox hands failed messages off (a
+    move takes them out of the folder): a crash after the move still leaves them listed."""
+    if job.state is None:
+        return
+    if batch.review or batch.cleared:
+        job.state.commit([], failures=batch.review, cleared=batch.cleared)
+    if batch.statuses:
+        job.state.set_statuses(batch.statuses)
+
+
+def commit_batch(
     job: Job,
-    batch: _Batch,
+    batch: Batch,
     folder: str | None = None,
     uidvalidity: int | None = None,
     last_uid: int | None = None,
 ) -> None:
-    if job.state is None:
-        return
-    job.state.commit(
-        batch.ids, folder, uidvalidity, last_uid, failures=batch.review, cleared=batch.cleared
-    )
-    if batch.statuses:
-        job.state.set_statuses(batch.statuses)
+    """The last step of a batch: its messages are done, the folder's UID moves on."""
+    if job.state is not None:
+        job.state.commit(batch.ids, folder, uidvalidity, last_uid)
 
 
 def _message_id(result: Extraction) -> str:
@@ -153,7 +161,7 @@ def sync_local(messages: Iterable[RawMessage], job: Job, batch_size: int = 200) 
     wrote = False
     with progress_bar(None, "reading") as bar:
         for chunk in chunks(messages, batch_size):
-            _commit(job, process(chunk, job, summary))
+            commit_batch(job, process(chunk, job, summary))
             wrote = True
             bar.update(len(chunk))
     if not wrote:
@@ -162,9 +170,9 @@ def sync_local(messages: Iterable[RawMessage], job: Job, batch_size: int = 200) 
 
 
 def _refresh(job: Job, summary: Summary) -> None:
-    batch = _Batch([], set(), [], [], {})
+    batch = Batch([], set(), [], [], {})
     write_sinks([], job, summary, batch.statuses)
-    _commit(job, batch)
+    record_review(job, batch)
 
 
 def sync_mailbox(mailbox: Mailbox, job: Job) -> Summary:
@@ -194,6 +202,6 @@ def sync_mailbox(mailbox: Mailbox, job: Job) -> Summary:
             mailbox.hand_off(failed, job.review_keyword, job.review_folder)
             moved = set(failed) if job.review_folder else set()
             mailbox.mark([uid for uid, _ in fetched if uid not in moved])
-            _commit(job, batch, key, mailbox.uidvalidity, chunk[-1])
+            commit_batch(job, batch, key, mailbox.uidvalidity, chunk[-1])
             bar.update(len(chunk))
     return summary

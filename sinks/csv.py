@@ -38,38 +38,44 @@ class CsvSink:
         self.path = path
         self.failures_path = failures_path
         self.expiry = expiry or Expiry()
+        # What this sink last wrote, by file: a backfill writes batch after batch, and
+        # re-reading its own file each time would cost more than the parsing. Reused only
+        # while the file is exactly as we left it (a person may edit it between runs).
+        self._cache: dict[Path, tuple[tuple[int, int], dict[str, Record], tuple[str, ...]]] = {}
 
     def read(self) -> tuple[dict[str, Record], dict[str, Record]]:
         """The stored code rows and review items, keyed."""
-        return _load(self.path, CODE_COLUMNS)[0], _load(self.failures_path, FAILURE_COLUMNS)[0]
+        return self._load(self.path, CODE_COLUMNS)[0], self._load(
+            self.failures_path, FAILURE_COLUMNS
+        )[0]
 
     def code_rows(self) -> list[Record]:
-        return list(_load(self.path, CODE_COLUMNS)[0].values())
+        return list(self._load(self.path, CODE_COLUMNS)[0].values())
 
     def set_statuses(self, statuses: Mapping[str, str]) -> None:
-        failures, extra = _load(self.failures_path, FAILURE_COLUMNS)
+        failures, extra = self._load(self.failures_path, FAILURE_COLUMNS)
         changed = False
         for key, status in statuses.items():
             if key in failures and failures[key].get("status") != status:
-                failures[key]["status"] = status
+                failures[key] = {**failures[key], "status": status}
                 changed = True
         if changed:
-            _save(self.failures_path, failures, FAILURE_COLUMNS + extra)
+            self._save(self.failures_path, failures, FAILURE_COLUMNS + extra)
 
     def write(self, batch: Sequence[Extraction]) -> WriteStats:
-        codes, code_extra = _load(self.path, CODE_COLUMNS)
-        failures, failure_extra = _load(self.failures_path, FAILURE_COLUMNS)
+        codes, code_extra = self._load(self.path, CODE_COLUMNS)
+        failures, failure_extra = self._load(self.failures_path, FAILURE_COLUMNS)
         result = merge(codes, failures, batch, self.expiry)
         if result.codes or not self.path.exists():
             for key, record in result.codes.items():
                 codes[key] = {**codes.get(key, {}), **record}
-            _save(self.path, codes, CODE_COLUMNS + code_extra)
+            self._save(self.path, codes, CODE_COLUMNS + code_extra)
         if result.failures or result.cleared or not self.failures_path.exists():
             for key, record in result.failures.items():
                 failures[key] = {**failures.get(key, {}), **record}
             for key in result.cleared:
                 failures.pop(key, None)
-            _save(self.failures_path, failures, FAILURE_COLUMNS + failure_extra)
+            self._save(self.failures_path, failures, FAILURE_COLUMNS + failure_extra)
         return WriteStats(
             inserted=result.inserted,
             updated=result.updated,
@@ -79,6 +85,27 @@ class CsvSink:
             failures_cleared=len(result.cleared),
             statuses={key: f.get("status", "") for key, f in failures.items()},
         )
+
+    def _load(
+        self, path: Path, columns: tuple[str, ...]
+    ) -> tuple[dict[str, Record], tuple[str, ...]]:
+        cached = self._cache.get(path)
+        if cached is not None and cached[0] == _signature(path):
+            return dict(cached[1]), cached[2]
+        return _load(path, columns)
+
+    def _save(self, path: Path, rows: dict[str, Record], columns: tuple[str, ...]) -> None:
+        _save(path, rows, columns)
+        extra = tuple(c for c in columns if c not in (CODE_COLUMNS + FAILURE_COLUMNS))
+        self._cache[path] = (_signature(path), dict(rows), extra)
+
+
+def _signature(path: Path) -> tuple[int, int]:
+    try:
+        st = path.stat()
+    except OSError:
+        return (-1, -1)
+    return (st.st_mtime_ns, st.st_size)
 
 
 def _load(path: Path, columns: tuple[str, ...]) -> tuple[dict[str, Record], tuple[str, ...]]:
