@@ -805,7 +805,11 @@ class Dovecot:
             time.sleep(0.01)
 
     def _wait_ready(self) -> None:
-        proc = self._running_proc()
+        # Not _running_proc(): a bad config can make dovecot exit before the first look, and
+        # that must be reported with its log, below.
+        proc = self._proc
+        if proc is None:
+            raise DovecotError("Dovecot was not started")
         deadline = time.monotonic() + self._startup_timeout
         plain, tls = self._started_ports()
         while True:
