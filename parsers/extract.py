@@ -247,6 +247,12 @@ def _rows(parts: list[_Part], base: MessageIdentity, opts: Options) -> Extractio
             if match.code not in home:
                 order.append(match.code)
             home[match.code] = (part, match)
+    # A code that appears only in quoted text, in an email whose own (unquoted) text brings
+    # codes, is history: "the code you sent last month" in the brand's request, not a code
+    # being sent now. Rows for it would rewrite the real row with the quoter as creator.
+    fresh = {m.code for p in parts if not _quoted(p) for m in p.found}
+    if fresh:
+        order = [c for c in order if c in fresh]
     # Rows come in the order the codes appear in their creators' text.
     order.sort(key=lambda c: (parts.index(home[c][0]), home[c][1].start))
     rows = []
@@ -280,6 +286,16 @@ def _rows(parts: list[_Part], base: MessageIdentity, opts: Options) -> Extractio
         part = home[codes[0]][0]
         review = Failure(reason, detail, _around(part.text, home[codes[0]][1].start), first)
     return Extraction(rows=tuple(rows), failure=review)
+
+
+def _quoted(part: _Part) -> bool:
+    """Inside a reply quote, at any depth (a forward quoted in a reply is still quoted)."""
+    node: _Part | None = part
+    while node is not None:
+        if node.kind is Kind.REPLY:
+            return True
+        node = node.parent
+    return False
 
 
 def _row(

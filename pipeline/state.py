@@ -146,7 +146,8 @@ class State:
                     ),
                 )
                 self._db.executemany(
-                    "DELETE FROM failures WHERE failure_id = ?", ((c,) for c in cleared)
+                    "UPDATE failures SET status = 'resolved', updated_at = ? WHERE failure_id = ?",
+                    ((now, c) for c in cleared),
                 )
                 if folder is not None and uidvalidity is not None and last_uid is not None:
                     self._db.execute(

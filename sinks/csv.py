@@ -73,8 +73,9 @@ class CsvSink:
         if result.failures or result.cleared or not self.failures_path.exists():
             for key, record in result.failures.items():
                 failures[key] = {**failures.get(key, {}), **record}
-            for key in result.cleared:
-                failures.pop(key, None)
+            for key in result.cleared:  # its email now parses: out of the queue, row kept
+                if key in failures:
+                    failures[key] = {**failures[key], "status": "resolved"}
             self._save(self.failures_path, failures, FAILURE_COLUMNS + failure_extra)
         return WriteStats(
             inserted=result.inserted,
@@ -96,8 +97,8 @@ class CsvSink:
 
     def _save(self, path: Path, rows: dict[str, Record], columns: tuple[str, ...]) -> None:
         _save(path, rows, columns)
-        extra = tuple(c for c in columns if c not in (CODE_COLUMNS + FAILURE_COLUMNS))
-        self._cache[path] = (_signature(path), dict(rows), extra)
+        base = CODE_COLUMNS if path == self.path else FAILURE_COLUMNS
+        self._cache[path] = (_signature(path), dict(rows), columns[len(base) :])
 
 
 def _signature(path: Path) -> tuple[int, int]:
@@ -131,7 +132,11 @@ def _load(path: Path, columns: tuple[str, ...]) -> tuple[dict[str, Record], tupl
 
 def _save(path: Path, rows: Mapping[str, Record], columns: tuple[str, ...]) -> None:
     frame = pd.DataFrame(list(rows.values()), columns=list(columns), dtype=str).fillna("")
-    frame = frame.map(neutralize)
+    for column in frame.columns:  # vectorized: a per-cell Python call costs more than the write
+        values = frame[column]
+        risky = values.str.startswith(_FORMULA_START)
+        if risky.any():
+            frame[column] = values.where(~risky, "'" + values)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)

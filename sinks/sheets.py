@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import google.auth.exceptions
 import gspread
 import requests
 import tenacity
@@ -31,6 +32,7 @@ from sinks.upsert import Expiry, Record, merge
 
 SHEETS_URL = "https://sheets.googleapis.com/"
 ENDPOINT_ENV = "SPARKCODES_SHEETS_ENDPOINT"
+REQUEST_TIMEOUT = (10.0, 120.0)  # connect, read (seconds)
 _TRANSIENT_CODES = {408, 429, 500, 502, 503, 504}
 _NUMERIC = {"duration_days"}
 # Google refuses request bodies over 10 MiB and advises staying near 2 MB: new rows go in
@@ -66,7 +68,7 @@ def make_client(credentials_file: Path | None, endpoint: str | None) -> gspread.
     if endpoint:
         session = requests.Session()
         session.mount(SHEETS_URL, _Retarget(endpoint))
-        return gspread.Client(auth=None, session=session)  # type: ignore[arg-type]
+        return _with_timeout(gspread.Client(auth=None, session=session))  # type: ignore[arg-type]
     if credentials_file is None:
         raise TerminalSinkError("set sheets.credentials_file to a service account key file")
     try:
@@ -78,18 +80,26 @@ def make_client(credentials_file: Path | None, endpoint: str | None) -> gspread.
     except ValueError as exc:
         raise TerminalSinkError(f"{credentials_file} is not a JSON credentials file") from exc
     try:
+        if not isinstance(info, dict):
+            raise ValueError("not a JSON object")
         if info.get("type") == "service_account":
-            return gspread.service_account_from_dict(info)
+            return _with_timeout(gspread.service_account_from_dict(info))
         if info.get("type") == "authorized_user":
             from google.oauth2.credentials import Credentials
 
             creds = Credentials.from_authorized_user_info(info)  # type: ignore[no-untyped-call]
-            return gspread.authorize(creds)
+            return _with_timeout(gspread.authorize(creds))
     except (ValueError, KeyError) as exc:
         raise TerminalSinkError(f"{credentials_file} is not usable: {exc}") from exc
     raise TerminalSinkError(
         f"{credentials_file} is neither a service account key nor an OAuth user token"
     )
+
+
+def _with_timeout(client: gspread.Client) -> gspread.Client:
+    """gspread waits forever by default; a hung request would hold the run lock for good."""
+    client.http_client.set_timeout(REQUEST_TIMEOUT)
+    return client
 
 
 def spreadsheet_key(value: str) -> str:
@@ -168,6 +178,18 @@ class SheetsSink:
     # -- the Sink interface ----------------------------------------------------------
 
     def write(self, batch: Sequence[Extraction]) -> WriteStats:
+        """Read, merge, write; a failed write is retried from a fresh read, so rows a person
+        moved in between are found where they are now."""
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(RetryableSinkError),
+            wait=tenacity.wait_exponential_jitter(initial=1, max=self.retry.max_wait),
+            stop=tenacity.stop_after_attempt(self.retry.attempts),
+            sleep=self.retry.sleep,
+            reraise=True,
+        )
+        return retrying(self._write_once, batch)
+
+    def _write_once(self, batch: Sequence[Extraction]) -> WriteStats:
         codes, failures = self.read()
         result = merge(codes.stored(), failures.stored(), batch, self.expiry)
         requests_: list[dict[str, Any]] = []
@@ -175,22 +197,24 @@ class SheetsSink:
         for tab in (codes, failures):
             if not tab.exists:
                 requests_.append(_add_sheet(tab, new_ids.next()))
-        cleared = [failures.rows[key][0] for key in result.cleared if key in failures.rows]
+        # A review item whose email now parses is marked resolved, not deleted: deleting rows
+        # by position is not safe to repeat, and the row may carry people's notes.
+        for key in result.cleared:
+            if key in failures.rows:
+                result.failures[key] = {**failures.rows[key][1], "status": "resolved"}
         requests_ += _tab_writes(codes, result.codes)
-        requests_ += _tab_writes(failures, result.failures, delete_rows=cleared)
+        requests_ += _tab_writes(failures, result.failures)
         for chunk in _bodies(requests_):
-            self._call(self.http.batch_update, self.key, {"requests": chunk})
+            self._call(self.http.batch_update, self.key, {"requests": chunk}, attempts=1)
         statuses = {key: rec.get("status", "") for key, (_, rec) in failures.rows.items()}
         statuses.update({key: rec["status"] for key, rec in result.failures.items()})
-        for key in result.cleared:
-            statuses.pop(key, None)
         return WriteStats(
             inserted=result.inserted,
             updated=result.updated,
             unchanged=result.unchanged,
             refreshed=result.refreshed,
             failures_open=sum(1 for v in statuses.values() if v in ("", "open")),
-            failures_cleared=len(cleared),
+            failures_cleared=len(result.cleared),
             statuses=statuses,
         )
 
@@ -249,14 +273,21 @@ class SheetsSink:
 
     # -- errors and retries ----------------------------------------------------------------
 
-    def _call(self, method: Callable[..., Any], *args: Any, tolerate_400: bool = False) -> Any:
+    def _call(
+        self,
+        method: Callable[..., Any],
+        *args: Any,
+        tolerate_400: bool = False,
+        attempts: int | None = None,
+    ) -> Any:
         """One API request, retried while it is worth it; errors become sink errors, except
         a 400 the caller expects (`tolerate_400`)."""
         self.requests += 1
+        tries = attempts or self.retry.attempts
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception(_transient),
             wait=tenacity.wait_exponential_jitter(initial=1, max=self.retry.max_wait),
-            stop=tenacity.stop_after_attempt(self.retry.attempts),
+            stop=tenacity.stop_after_attempt(tries),
             sleep=self.retry.sleep,
             reraise=True,
         )
@@ -266,13 +297,19 @@ class SheetsSink:
             if _transient(exc):
                 raise RetryableSinkError(
                     f"Google Sheets kept answering {exc.code} ({_api_message(exc)}) after "
-                    f"{self.retry.attempts} tries"
+                    f"{tries} {'try' if tries == 1 else 'tries'}"
                 ) from exc
             if exc.code == 400 and tolerate_400:
                 raise
             raise self._terminal(exc) from exc
         except requests.RequestException as exc:
             raise RetryableSinkError(f"cannot reach Google Sheets: {exc}") from exc
+        except google.auth.exceptions.TransportError as exc:
+            raise RetryableSinkError(f"cannot reach Google to sign in: {exc}") from exc
+        except google.auth.exceptions.GoogleAuthError as exc:
+            raise TerminalSinkError(
+                f"Google refused the credentials ({exc}); check sheets.credentials_file"
+            ) from exc
 
     def _terminal(self, exc: APIError) -> TerminalSinkError:
         if exc.code == 403:
@@ -378,9 +415,7 @@ def _add_sheet(tab: _Tab, sheet_id: int) -> dict[str, Any]:
     }
 
 
-def _tab_writes(
-    tab: _Tab, changed: Mapping[str, Record], delete_rows: Sequence[int] = ()
-) -> list[dict[str, Any]]:
+def _tab_writes(tab: _Tab, changed: Mapping[str, Record]) -> list[dict[str, Any]]:
     """The batchUpdate requests that bring one tab up to date, touching only our cells."""
     assert tab.sheet_id is not None
     sheet_id = tab.sheet_id
@@ -424,9 +459,6 @@ def _tab_writes(
     if len(header) > tab.column_count:
         out.append(_append_dimension(sheet_id, "COLUMNS", len(header) - tab.column_count))
     out += updates
-    for index in sorted(delete_rows, reverse=True):  # bottom up, so indices stay valid
-        span = {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": index}
-        out.append({"deleteDimension": {"range": {**span, "endIndex": index + 1}}})
     return out
 
 

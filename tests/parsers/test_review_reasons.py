@@ -100,3 +100,28 @@ def test_undecodable_nesting() -> None:
     result = extract(b"From: a@b.example\nSubject: deep\n" + parts, "t")
     assert result.failure is not None and result.failure.reason is Reason.UNDECODABLE
     assert "not a readable email" in result.failure.detail
+
+
+def test_a_code_only_quoted_from_the_brand_is_not_a_new_row() -> None:
+    body = (
+        f"Hi Jess! New code for the second video: {B} valid for 30 days.\n\n"
+        "On Mon, Nov 2, 2026 at 9:00 AM Jess Brand <jess@brand.example> wrote:\n"
+        f"> The code you sent ({A}) expires Friday. Could you send a new one,\n"
+        "> ideally for 60 days?\n"
+    )
+    result = extract(mail(body), "t")
+    assert [(r.spark_code, r.duration_days, r.identity.creator_email) for r in result.rows] == [
+        (B, 30, "mia@example.net")
+    ]
+
+
+def test_a_brand_reply_quoting_the_creators_code_credits_the_creator() -> None:
+    body = (
+        "Thanks, got it!\n\n"
+        "On Mon, Nov 2, 2026 at 9:00 AM Mia <mia@example.net> wrote:\n"
+        f"> Here you go: {A} (60 days)\n"
+    )
+    result = extract(mail(body, sender="jess@brand.example"), "t")
+    assert [(r.spark_code, r.duration_days, r.identity.creator_email) for r in result.rows] == [
+        (A, 60, "mia@example.net")
+    ]

@@ -82,11 +82,15 @@ def test_queue_show_rule_reprocess_and_resolve(tmp_path: Path, emulator: SheetsE
     codes = csv_rows(tmp_path / "out" / "codes.csv")
     assert sorted(codes["spark_code"]) == sorted([CODE, code_for(6)])
     assert codes.loc[codes.spark_code == CODE, "duration_days"].item() == "60"
-    assert odd not in list(csv_rows(tmp_path / "out" / "failures.csv")["failure_id"])
+    failures_csv = csv_rows(tmp_path / "out" / "failures.csv")
+    assert failures_csv.loc[failures_csv.failure_id == odd, "status"].item() == "resolved"
     sheet = emulator.values(key, "Spark codes", pad=True)
     assert sorted(r[0] for r in sheet[1:]) == sorted([CODE, code_for(6)])
     review = emulator.values(key, "Needs review", pad=True)
-    assert odd not in [r[0] for r in review[1:]]
+    status = review[0].index("status")
+    assert [r[status] for r in review[1:] if r[0] == odd] == ["resolved"]
+    queue = sparkcodes("failures", "--config", str(config), "--format", "json").stdout
+    assert odd not in queue
 
     # A second reprocess or run writes nothing twice.
     assert sparkcodes("reprocess", "--all", "--config", str(config)).returncode == 1

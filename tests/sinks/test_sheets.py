@@ -259,10 +259,8 @@ def test_failure_that_later_parses_leaves_the_review_tab(
     fixed = dataclasses.replace(code(2).rows[0], identity=ident(2))
     stats = s.write([Extraction((fixed,), None)])
     assert stats.failures_cleared == 1
-    assert column(emulator, sheet, "Needs review", "message_id") == [
-        "<m1@example.net>",
-        "<m3@example.net>",
-    ]
+    assert column(emulator, sheet, "Needs review", "status") == ["open", "resolved", "open"]
+    assert not any(r[0] == "POST" and "deleteDimension" in str(r[3]) for r in emulator.requests)
 
 
 def test_a_refused_request_is_a_clean_error(
