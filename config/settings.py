@@ -115,9 +115,7 @@ class CampaignRule(_Section):
     @model_validator(mode="after")
     def _has_a_test(self) -> CampaignRule:
         if not (self.subject_tag or self.plus_tag or self.sender_domain):
-            raise ValueError(
-                f"campaign '{self.name}' needs subject_tag, plus_tag or sender_domain"
-            )
+            raise ValueError(f"campaign '{self.name}' needs subject_tag, plus_tag or sender_domain")
         return self
 
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from config.settings import Settings
 from pipeline.imap import ImapError, Mailbox, read_secret
 from pipeline.local import SourceError, check_path
+from pipeline.wiring import sheets_sink
 from sinks import SinkError
-from sinks.sheets import SheetsSink, make_client, service_account_email
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,24 +49,19 @@ def run_checks(settings: Settings) -> Iterator[Check]:
             yield Check("local", False, str(exc))
     if settings.csv is not None:
         folder = settings.resolve(settings.csv.path).parent
+        existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryFile(dir=folder):
+            if existing is None or not existing.is_dir():
+                raise NotADirectoryError(20, "not a folder")
+            with tempfile.TemporaryFile(dir=existing):
                 pass
-            yield Check("csv", True, f"{folder} is writable")
+            note = "" if existing == folder else " (the first run will create it)"
+            yield Check("csv", True, f"{folder} is writable{note}")
         except OSError as exc:
             yield Check("csv", False, f"cannot write CSV files in {folder}: {exc.strerror or exc}")
     if settings.sheets is not None:
-        sheets = settings.sheets
-        creds = settings.resolve(sheets.credentials_file) if sheets.credentials_file else None
         try:
-            sink = SheetsSink(
-                make_client(creds, sheets.endpoint),
-                sheets.spreadsheet,
-                worksheet=sheets.worksheet,
-                failures_worksheet=sheets.failures_worksheet,
-                share_with=service_account_email(creds),
-            )
+            sink = sheets_sink(settings)
             codes, failures = sink.read()
             missing = [t.title for t in (codes, failures) if not t.exists]
             note = f"; the first run will add {', '.join(missing)}" if missing else ""

@@ -6,6 +6,7 @@ Exit codes: 0 all good; 1 finished, with emails for review; 2 could not run.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
@@ -32,14 +33,32 @@ from pipeline.wiring import (
     EXIT_REVIEW,
     CannotRun,
     _base,
-    _lock_path,
     clean_errors,
     config_option,
+    lock_path,
     make_job,
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """The last guard: an unexpected error is still one sentence and exit code 2, with the
+    traceback only when SPARKCODES_DEBUG is set (it is a bug; please report it)."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception as exc:
+            if os.environ.get("SPARKCODES_DEBUG"):
+                raise
+            raise CannotRun(
+                f"unexpected error ({type(exc).__name__}: {exc}); this is a bug, please "
+                "report it (set SPARKCODES_DEBUG=1 for the details)"
+            ) from exc
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="sparkcodes")
 def main() -> None:
     """Turn TikTok Spark Ads codes that creators email into a clean campaign spreadsheet."""
@@ -83,7 +102,7 @@ def run(config_path: Path | None, full: bool) -> None:
     """
     with clean_errors():
         settings = config.load(config_path)
-        with RunLock(_lock_path(settings)), State(settings.state_path) as state:
+        with RunLock(lock_path(settings)), State(settings.state_path) as state:
             summary = _sync_once(settings, state, full=full)
     click.echo(summary.line())
     sys.exit(EXIT_REVIEW if summary.failures else EXIT_OK)
@@ -100,7 +119,7 @@ def watch(config_path: Path | None) -> None:
         settings = config.load(config_path)
         if settings.imap is None:
             raise CannotRun("watch needs an [imap] section in the config")
-        secret = read_secret(settings.imap, _base(settings))
+        read_secret(settings.imap, _base(settings))  # a missing secret fails now, not later
         stop = threading.Event()
 
         def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -108,12 +127,12 @@ def watch(config_path: Path | None) -> None:
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
-        with RunLock(_lock_path(settings)), State(settings.state_path) as state:
+        with State(settings.state_path) as state:
             click.echo(f"watching {settings.imap.folder} on {settings.imap.host}", err=True)
             watch_loop(
                 settings,
-                secret,
                 make_job(settings, state),
+                lock_path(settings),
                 stop,
                 lambda line: click.echo(line, err=True),
             )

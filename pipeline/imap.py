@@ -62,15 +62,23 @@ def read_secret(settings: ImapSettings, base: Path | None) -> str:
     if settings.auth == "oauth2":
         if settings.oauth2_token_command:
             try:
-                done = subprocess.run(
-                    shlex.split(settings.oauth2_token_command),
-                    capture_output=True,
-                    text=True,
-                    timeout=60,
-                    check=True,
-                )
+                argv = shlex.split(settings.oauth2_token_command)
+                done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+            except ValueError as exc:
+                raise ImapConfigError(f"imap.oauth2_token_command cannot be parsed: {exc}") from exc
             except (OSError, subprocess.SubprocessError) as exc:
-                raise ImapConfigError(f"imap.oauth2_token_command failed: {exc}") from exc
+                # Name the program only: the rest of the line may hold a client secret.
+                program = argv[0] if argv else ""
+                raise ImapConfigError(
+                    f"imap.oauth2_token_command ({program}) could not run: "
+                    f"{getattr(exc, 'strerror', None) or type(exc).__name__}"
+                ) from exc
+            if done.returncode != 0:
+                said = (done.stderr or "").strip().splitlines()[-1:] or ["no message"]
+                raise ImapConfigError(
+                    f"imap.oauth2_token_command ({argv[0]}) exited with {done.returncode}: "
+                    f"{said[0][:200]}"
+                )
             token = done.stdout.strip()
         else:
             assert settings.oauth2_token_file is not None
@@ -265,12 +273,7 @@ class Mailbox:
             self.guarded(self.client.add_flags, list(uids), [s.keyword.encode()], True)
         elif s.mark == "move":
             assert s.move_to is not None
-            if self.client.has_capability("MOVE"):
-                self.guarded(self.client.move, list(uids), s.move_to)
-            else:
-                self.guarded(self.client.copy, list(uids), s.move_to)
-                self.guarded(self.client.delete_messages, list(uids), True)
-                self.guarded(self.client.uid_expunge, list(uids))
+            self._move(uids, s.move_to)
 
     def hand_off(self, uids: Sequence[int], keyword: str | None, folder: str | None) -> None:
         """Show ops the emails that need review in their mail client: a keyword, a folder."""
@@ -279,13 +282,17 @@ class Mailbox:
         if keyword:
             self.guarded(self.client.add_flags, list(uids), [keyword.encode()], True)
         if folder:
-            self.ensure_folder(folder)
-            if self.client.has_capability("MOVE"):
-                self.guarded(self.client.move, list(uids), folder)
-            else:
-                self.guarded(self.client.copy, list(uids), folder)
-                self.guarded(self.client.delete_messages, list(uids), True)
-                self.guarded(self.client.uid_expunge, list(uids))
+            self._move(uids, folder)
+
+    def _move(self, uids: Sequence[int], folder: str) -> None:
+        """MOVE where the server has it, else COPY, flag deleted and expunge just those."""
+        self.ensure_folder(folder)
+        if self.client.has_capability("MOVE"):
+            self.guarded(self.client.move, list(uids), folder)
+        else:
+            self.guarded(self.client.copy, list(uids), folder)
+            self.guarded(self.client.delete_messages, list(uids), True)
+            self.guarded(self.client.uid_expunge, list(uids))
 
     def ensure_folder(self, name: str) -> None:
         if not self.guarded(self.client.folder_exists, name):

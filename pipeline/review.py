@@ -9,6 +9,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from pipeline.state import StateError
+
 
 class ReviewStore:
     def __init__(self, folder: Path, max_bytes: int) -> None:
@@ -22,17 +24,21 @@ class ReviewStore:
         """Keep `raw`; returns the bytes kept (0 when the store is turned off or it is larger)."""
         if self.max_bytes <= 0 or len(raw) > self.max_bytes:
             return 0
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(raw)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path(failure_id))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(raw)
+                # No fsync: a copy for review; the email itself stays in the mailbox.
+                os.replace(tmp, self.path(failure_id))
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise StateError(
+                f"cannot keep an email for review in {self.folder}: {exc.strerror or exc}"
+            ) from exc
         return len(raw)
 
     def get(self, failure_id: str) -> bytes | None:

@@ -19,9 +19,18 @@ from parsers.codes import normalize_text
 from parsers.extract import extract
 from parsers.message import UndecodableMessage, decode
 from parsers.records import ReviewStatus, failure_id
+from pipeline.lock import RunLock
 from pipeline.run import Batch, Summary, record_review, write_sinks
 from pipeline.state import State
-from pipeline.wiring import CannotRun, clean_errors, config_option, make_job, review_store
+from pipeline.wiring import (
+    CannotRun,
+    clean_errors,
+    config_option,
+    lock_path,
+    make_job,
+    review_store,
+)
+from sinks.csv import neutralize
 
 _LIST_COLUMNS = [
     "failure_id",
@@ -73,7 +82,7 @@ def show(ctx: click.Context, ident: str, config_path: Path | None) -> None:
         with state:
             item = _find(state, ident)
     for key, value in item.items():
-        click.echo(f"{key:14} {value if value is not None else ''}")
+        click.echo(f"{key:14} {_printable(str(value)) if value is not None else ''}")
     raw = review_store(settings).get(item["failure_id"])
     if raw is None:
         click.echo("\n(the raw email was not kept: over the review store's size cap)")
@@ -83,7 +92,7 @@ def show(ctx: click.Context, ident: str, config_path: Path | None) -> None:
     except UndecodableMessage as exc:
         text = f"(not readable as an email: {exc})"
     click.echo("\n--- the text the parser saw " + "-" * 50)
-    click.echo(text.strip() or "(no text at all: an image or an empty email)")
+    click.echo(_printable(text.strip()) or "(no text at all: an image or an empty email)")
 
 
 @click.command()
@@ -100,18 +109,19 @@ def reprocess(idents: tuple[str, ...], every: bool, config_path: Path | None) ->
         raise CannotRun("name review items by id, or use --all")
     with clean_errors():
         settings, state = open_state(config_path)
-        with state:
+        with state, RunLock(lock_path(settings)):
             items = (
                 state.failures(status=ReviewStatus.OPEN)
                 if every
                 else [_find(state, i) for i in idents]
             )
             job = make_job(settings, state)
+            store = review_store(settings)
             summary = Summary()
             batch = Batch([], set(), [], [], {})
             results, missing = [], []
             for item in items:
-                raw = review_store(settings).get(item["failure_id"])
+                raw = store.get(item["failure_id"])
                 if raw is None:
                     missing.append(item["failure_id"])
                     continue
@@ -145,7 +155,7 @@ def resolve(idents: tuple[str, ...], ignore: bool, config_path: Path | None) -> 
     status = ReviewStatus.IGNORED if ignore else ReviewStatus.RESOLVED
     with clean_errors():
         settings, state = open_state(config_path)
-        with state:
+        with state, RunLock(lock_path(settings)):
             ids = [_find(state, i)["failure_id"] for i in idents]
             for sink in make_job(settings, None).sinks:
                 sink.set_statuses({i: str(status) for i in ids})
@@ -211,7 +221,8 @@ def emit(rows: Sequence[dict[str, Any]], columns: list[str], fmt: str | None) ->
             click.echo(json.dumps({c: row.get(c) for c in columns}, ensure_ascii=False))
         return
     frame = pd.DataFrame([{c: row.get(c) for c in columns} for row in rows], columns=columns)
-    if fmt == "csv":
+    if fmt == "csv":  # opened in a spreadsheet app as often as read by a script
+        frame = frame.map(lambda v: neutralize(v) if isinstance(v, str) else v)
         click.echo(frame.to_csv(index=False), nl=False)
     elif frame.empty:
         click.echo("nothing to show")
@@ -221,6 +232,14 @@ def emit(rows: Sequence[dict[str, Any]], columns: list[str], fmt: str | None) ->
             if c in shown:
                 shown[c] = shown[c].astype(str).str.slice(0, 48)
         click.echo(shown.to_string(index=False))
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    """An email's text without terminal control sequences a sender could plant."""
+    return _CONTROL.sub("", text)
 
 
 def _find(state: State, ident: str) -> dict[str, Any]:
@@ -242,7 +261,7 @@ def _parse_time(value: object) -> datetime | None:
 
 
 def _window(text: str) -> timedelta:
-    m = re.fullmatch(r"\s*(\d+)\s*([dwh]?)\s*", text.lower())
+    m = re.fullmatch(r"\s*(\d{1,5})\s*([dwh]?)\s*", text.lower())
     if m is None:
         raise CannotRun(f"--within {text!r}: use a number of days such as 7d, 2w or 48h")
     n, unit = int(m.group(1)), m.group(2) or "d"

@@ -7,6 +7,7 @@ point repeats at most the current batch on the next run and never loses it.
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -86,7 +87,7 @@ def process(messages: Sequence[RawMessage], job: Job, summary: Summary) -> Batch
     extracted = [
         extract(m.raw, m.source, options=job.options, received_at=m.received_at) for m in messages
     ]
-    ids = [_message_id(r) for r in extracted]
+    ids = [_seen_key(r, m.raw) for r, m in zip(extracted, messages, strict=True)]
     seen = job.state.seen(ids) if job.state is not None and not job.full else set()
     batch = Batch(ids, set(), [], [], {})
     results: list[Extraction] = []
@@ -104,7 +105,7 @@ def process(messages: Sequence[RawMessage], job: Job, summary: Summary) -> Batch
             kept = job.store.put(result.failure.failure_id, message.raw) if job.store else 0
             batch.review.append((result.failure.as_record(), kept))
         else:
-            batch.cleared.append(failure_id(message_id))
+            batch.cleared.append(failure_id(_message_id(result)))
     if job.store is not None and batch.review:
         # Past the cap the oldest kept emails go first; this batch's are kept.
         job.store.trim(keep_first={str(record["failure_id"]) for record, _ in batch.review})
@@ -118,10 +119,11 @@ def write_sinks(
 ) -> None:
     """Every sink, durably. An empty batch still refreshes expiry status and picks up review
     statuses people set in a sink (a Status cell in the sheet)."""
-    for sink in job.sinks:
+    for n, sink in enumerate(job.sinks):
         stats = sink.write(results)
-        summary.inserted += stats.inserted
-        summary.updated += stats.updated
+        if n == 0:  # every sink holds the same rows; count them once
+            summary.inserted += stats.inserted
+            summary.updated += stats.updated
         for key, status in stats.statuses.items():
             if status in (ReviewStatus.RESOLVED, ReviewStatus.IGNORED):
                 statuses[key] = status
@@ -154,6 +156,13 @@ def _message_id(result: Extraction) -> str:
     if result.failure is not None:
         return result.failure.identity.message_id
     return result.rows[0].identity.message_id
+
+
+def _seen_key(result: Extraction, raw: bytes) -> str:
+    """What marks a message done: its Message-ID and a hash of its bytes, so a copy of the
+    same message (a resync, a second folder) is skipped but a different email that reuses a
+    Message-ID (broken clients do) is still read."""
+    return f"{_message_id(result)} {hashlib.sha256(raw).hexdigest()[:16]}"
 
 
 def sync_local(messages: Iterable[RawMessage], job: Job, batch_size: int = 200) -> Summary:

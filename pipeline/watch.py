@@ -13,7 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from config.settings import Settings
-from pipeline.imap import ImapError, Mailbox
+from pipeline.imap import ImapError, Mailbox, read_secret
+from pipeline.lock import AlreadyRunning, RunLock
 from pipeline.run import Job, Summary, sync_mailbox
 from sinks import RetryableSinkError
 
@@ -25,19 +26,26 @@ def backoff(failures: int, cap: float) -> float:
 
 def watch(
     settings: Settings,
-    secret: str,
     job: Job,
+    lock_path: Path,
     stop: threading.Event,
     report: Callable[[str], None],
 ) -> None:
-    """Run until `stop` is set; raises only errors a person must fix."""
-    assert settings.imap is not None
+    """Run until `stop` is set; raises only errors a person must fix.
+
+    The run lock is held for each sync pass, not while idling, so `reprocess`, `resolve` and
+    a cron `run` can take their turn. The secret is read at every connect: an OAuth2 access
+    token lives about an hour.
+    """
+    imap = settings.imap
+    assert imap is not None
+    base = settings.path.parent if settings.path else None
     failures = 0
     while not stop.is_set():
         try:
-            with Mailbox(settings.imap, secret, base=_base(settings)) as mailbox:
+            with Mailbox(imap, read_secret(imap, base), base=base) as mailbox:
                 failures = 0
-                _session(mailbox, settings, job, stop, report)
+                _session(mailbox, settings, job, lock_path, stop, report)
         except (ImapError, RetryableSinkError) as exc:
             if not getattr(exc, "retryable", isinstance(exc, RetryableSinkError)):
                 raise
@@ -51,21 +59,22 @@ def _session(
     mailbox: Mailbox,
     settings: Settings,
     job: Job,
+    lock_path: Path,
     stop: threading.Event,
     report: Callable[[str], None],
 ) -> None:
     idle = mailbox.supports_idle()
     while not stop.is_set():
-        summary: Summary = sync_mailbox(mailbox, job)
-        if summary.fetched:
-            report(summary.line())
+        try:
+            with RunLock(lock_path):
+                summary: Summary = sync_mailbox(mailbox, job)
+            if summary.fetched:
+                report(summary.line())
+        except AlreadyRunning:
+            report("another sparkcodes command holds the lock; syncing on the next wake-up")
         if idle:
             mailbox.wait_for_mail(settings.watch.idle_seconds, stop.is_set)
         else:
             stop.wait(settings.watch.poll_seconds)
         if not stop.is_set():
             mailbox.refresh()
-
-
-def _base(settings: Settings) -> Path | None:
-    return settings.path.parent if settings.path else None

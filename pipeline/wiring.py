@@ -122,7 +122,7 @@ def _options(settings: Settings) -> Options:
     )
 
 
-def _lock_path(settings: Settings) -> Path:
+def lock_path(settings: Settings) -> Path:
     return settings.state_path.with_suffix(".lock")
 
 

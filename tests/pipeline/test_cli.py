@@ -229,3 +229,50 @@ def test_watch_syncs_new_mail_and_stops_on_sigterm(
     assert proc.returncode == 0, err
     assert "stopped" in err
     assert "Traceback" not in err
+
+
+def test_two_emails_sharing_a_message_id_are_both_read(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    first = creator_email(1)
+    second = creator_email(2).replace(b"<creator-2@example.net>", b"<creator-1@example.net>")
+    (inbox / "a.eml").write_bytes(first)
+    (inbox / "b.eml").write_bytes(second)
+    (inbox / "c.eml").write_bytes(first)  # a true copy is skipped
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'[local]\npaths = ["{inbox}"]\n[csv]\npath = "o/c.csv"\nfailures_path = "o/f.csv"\n'
+        '[state]\npath = "s/s.sqlite3"\n'
+    )
+    result = sparkcodes("run", "--config", str(config))
+    assert result.stdout.strip() == "fetched 3, codes 2 (2 new, 0 updated), failures 0, skipped 1"
+    assert (tmp_path / "s" / "s.sqlite3").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('[sheets]\nspreadsheet = "k"\ncredentials_file = "creds.json"\n', "is not usable"),
+        ('[state]\npath = "c.toml/state.sqlite3"\n', "cannot"),
+    ],
+)
+def test_more_bad_setups_are_sentences(tmp_path: Path, extra: str, message: str) -> None:
+    (tmp_path / "creds.json").write_text("[1, 2]")
+    config = tmp_path / "c.toml"
+    config.write_text(f'[local]\npaths = ["{tmp_path}"]\n{extra}')
+    result = sparkcodes("run", "--config", str(config))
+    assert result.returncode == 2
+    assert message in result.stderr
+    no_traceback(result)
+
+
+def test_token_command_failure_names_only_the_program(
+    tmp_path: Path, imap_account: ImapAccount
+) -> None:
+    extra = 'auth = "oauth2"\noauth2_token_command = "false --client-secret=s3cr3t"\n'
+    config = imap_config(tmp_path, imap_account)
+    config.write_text(config.read_text().replace('password_env = "TEST_IMAP_PASSWORD"\n', extra))
+    result = sparkcodes("run", "--config", str(config))
+    assert result.returncode == 2
+    assert "oauth2_token_command (false) exited with 1" in result.stderr
+    assert "s3cr3t" not in result.stderr
