@@ -132,6 +132,9 @@ def write_sinks(
 def record_review(job: Job, batch: Batch) -> None:
     """Review items into the state's queue, before the mailbox hands failed messages off (a
     move takes them out of the folder): a crash after the move still leaves them listed."""
+    if job.store is not None:
+        for key in batch.cleared:  # out of the queue: its copy is no longer needed
+            job.store.drop(key)
     if job.state is None:
         return
     if batch.review or batch.cleared:
