@@ -1,6 +1,6 @@
 """The review queue's raw emails: kept under the state dir so a failure can be re-parsed after
-the rules change, without the mail server. Size-capped: past the cap the oldest go first, and
-resolved ones before open ones.
+the rules change, without the mail server. Size-capped: past the cap the oldest go first; the
+copy of an item whose email later parses is dropped at once.
 """
 
 from __future__ import annotations
