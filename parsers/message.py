@@ -243,25 +243,31 @@ def _text_attachments(attachments: list[dict[str, Any]]) -> list[str]:
 
 
 def _render(html: str, worth_rendering: Callable[[str], bool] | None) -> str:
-    if worth_rendering is None or _worth(html, worth_rendering):
+    if worth_rendering is None:
         return html_to_text(html)
-    return rough_text(html)
+    rough = rough_text(html)
+    return html_to_text(html) if worth_rendering(rough) else rough
 
 
 def _worth(html: str, test: Callable[[str], bool]) -> bool:
-    """Ask `test` about the HTML's text with tags cut out both ways: joined (a code split
-    across <span>s) and spaced (a code in its own table cell, right after another cell)."""
-    visible = _HIDDEN.sub("", html)
-    return test(_TAG.sub("", visible)) or test(_TAG.sub(" ", visible))
+    return test(rough_text(html))
 
 
+# Inline elements vanish (a code split across <span>s joins up), block ends become line
+# breaks, any other tag a space (a code in its own table cell stays apart from its neighbour).
+_INLINE_TAG = re.compile(
+    r"(?i)</?(?:span|b|i|u|em|strong|a|font|wbr|small|sup|sub|mark|code|abbr|s|del|ins)\b[^>]*>"
+)
 _ROUGH_BREAK = re.compile(r"(?i)<(?:br|/p|/div|/tr|/li|/h[1-6]|/table|/blockquote)\b[^>]*>")
 
 
 def rough_text(html: str) -> str:
-    """Tags out, line breaks kept: enough to split a forward and quote a snippet."""
-    text = _TAG.sub("", _ROUGH_BREAK.sub("\n", _HIDDEN.sub("", html)))
-    return _BLANK_RUNS.sub("\n\n", htmllib.unescape(text)).strip()
+    """A quick text of an HTML body: enough to tell whether it may hold a code, to split a
+    forward and to quote a snippet. The full rendering (lexbor) is kept for when it does."""
+    text = _TAG.sub(" ", _ROUGH_BREAK.sub("\n", _INLINE_TAG.sub("", _HIDDEN.sub("", html))))
+    if "&" in text:
+        text = htmllib.unescape(text)
+    return _BLANK_RUNS.sub("\n\n", text).strip()
 
 
 def _recipients(message: email.message.Message) -> list[str]:
