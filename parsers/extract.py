@@ -200,9 +200,16 @@ def _parts(message: DecodedMessage, opts: Options, *, html: bool, depth: int = 0
         opts.period_phrases,
     )
     labels = opts.label_pattern
+    body = normalize_text(text)
+    # One look at the whole body rules out most code-less mail before any part is searched.
+    searchable = may_hold_code(body, labels)
+
+    def quotes_matter(quoted: str) -> bool:
+        return searchable and may_hold_code(quoted, labels)
+
     parts: list[_Part] = []
     parent: _Part | None = None
-    for seg in segments(normalize_text(text), quotes_matter=may_hold_code):
+    for seg in segments(body, quotes_matter=quotes_matter):
         if seg.kind is Kind.TOP:
             part = top
         else:
@@ -219,7 +226,8 @@ def _parts(message: DecodedMessage, opts: Options, *, html: bool, depth: int = 0
         part.text = seg.text
         part.depth = depth
         part.parent = parent
-        part.found, part.damaged = find_codes(part.text, labels)
+        if searchable:
+            part.found, part.damaged = find_codes(part.text, labels)
         parts.append(part)
         parent = part
         depth += 1
