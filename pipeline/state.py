@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from parsers.records import FAILURE_COLUMNS
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS folders (
     folder TEXT PRIMARY KEY,
@@ -43,20 +45,9 @@ CREATE TABLE IF NOT EXISTS failures (
 );
 """
 
-FAILURE_FIELDS = (
-    "failure_id",
-    "message_id",
-    "status",
-    "reason",
-    "detail",
-    "creator_email",
-    "creator_name",
-    "subject",
-    "received_at",
-    "campaign",
-    "snippet",
-    "source",
-)
+# The review queue keeps the same fields the sinks write; `status` is set by people.
+FAILURE_FIELDS = FAILURE_COLUMNS
+_INSERTED = tuple(k for k in FAILURE_FIELDS if k != "status")
 
 
 class StateError(OSError):
@@ -131,15 +122,14 @@ class State:
                     ((m, now) for m in message_ids),
                 )
                 self._db.executemany(
-                    "INSERT INTO failures (failure_id, message_id, reason, detail, creator_email,"
-                    " creator_name, subject, received_at, campaign, snippet, source, raw_bytes,"
-                    " updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(failure_id) DO"
+                    f"INSERT INTO failures ({', '.join(_INSERTED)}, raw_bytes, updated_at) "
+                    f"VALUES ({', '.join('?' * (len(_INSERTED) + 2))}) ON CONFLICT(failure_id) DO"
                     " UPDATE SET reason=excluded.reason, detail=excluded.detail,"
                     " snippet=excluded.snippet, raw_bytes=excluded.raw_bytes,"
                     " updated_at=excluded.updated_at",
                     (
                         (
-                            *(f.get(k) for k in FAILURE_FIELDS if k != "status"),
+                            *(f.get(k) for k in _INSERTED),
                             size,
                             now,
                         )
