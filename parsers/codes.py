@@ -207,7 +207,12 @@ def find_codes(
 
     `labels` adds words of the ops team's own that announce a code (config rules).
     """
-    if not may_hold_code(text, labels):
+    hits = [
+        (hit, labelled)
+        for hit in _candidates(text)
+        if (labelled := _is_labelled(text, hit.start(), labels)) or hit.group()[0] == "#"
+    ]
+    if not hits:
         return [], []
     links = _Links(text)
     codes: list[CodeMatch] = []
@@ -237,7 +242,7 @@ def find_codes(
             )
             damaged.append(DamagedCode("#" + body, start, why))
 
-    for hit in _candidates(text):
+    for hit, labelled in hits:
         start = hit.start()
         if not is_free(start):
             continue
@@ -250,10 +255,8 @@ def find_codes(
                     DamagedCode("#" + body + glued.group(), start, "padding in the middle")
                 )
                 continue
-            consider(body, start, end, labelled=_is_labelled(text, start, labels))
-        elif _BARE.match(text, start) and _is_labelled(
-            text, start, labels
-        ):  # a code that lost its '#'
+            consider(body, start, end, labelled=labelled)
+        elif _BARE.match(text, start):  # a labelled code that lost its '#'
             body, end = _assemble(text, start, links)
             consider(body, start, end, labelled=True)
     codes.sort(key=lambda c: c.start)
