@@ -78,7 +78,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, fields
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +88,8 @@ import pipeline
 import pipeline.run as run_module
 import sinks
 from benchmarks import corpus
-from benchmarks.bench_parse import baseline_one, machine
+from benchmarks.bench_parse import baseline_one
+from benchmarks.report import ROOT, machine, profile_table
 from config.settings import ImapSettings
 from parsers.extract import Options
 from pipeline.imap import Mailbox
@@ -100,7 +100,6 @@ from tests.servers.dovecot import Dovecot, dovecot_version
 
 TARGET_RATIO = 1.5
 TARGET_ROUND_TRIPS = 5
-ROOT = Path(str(parsers.__file__)).resolve().parent.parent
 PROJECT_DIRS = tuple(
     str(Path(str(p.__file__)).resolve().parent) + os.sep for p in (parsers, pipeline, sinks)
 )
@@ -501,12 +500,7 @@ def quiet_poll(account: Account, batch_size: int, state_path: Path) -> dict[str,
 
 
 def machine_info() -> dict[str, Any]:
-    mach = machine()
-    for dist in ("IMAPClient", "pandas"):
-        try:
-            mach["versions"][dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            mach["versions"][dist] = "?"
+    mach = machine(("mail-parser", "selectolax", "regex", "IMAPClient", "pandas"))
     mach["code"] = code_version()
     with contextlib.suppress(OSError):  # other work on the machine shows up as noise
         mach["load_average"] = [round(x, 2) for x in os.getloadavg()]
@@ -803,26 +797,6 @@ def _memory_cell(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- profile
 
 
-def _where(file: str, line: int, func: str) -> str:
-    if file == "~":
-        return func
-    path = Path(file)
-    try:
-        rel = str(path.resolve().relative_to(ROOT))
-    except ValueError:
-        m = re.search(r"(?:site-packages|lib/python3\.\d+)/(.*)$", str(path))
-        rel = m.group(1) if m else str(path)
-    return f"{rel}:{line}({func})"
-
-
-def _table(rows: list[tuple[tuple[str, int, str], tuple[Any, ...]]], title: str) -> None:
-    print(f"\n{title}")
-    print(f"{'ncalls':>9}{'tottime':>9}{'cumtime':>9}{'percall ms':>11}  function")
-    for (file, line, func), (_cc, nc, tt, ct, _callers) in rows:
-        per = 1000 * ct / nc if nc else 0.0
-        print(f"{nc:>9}{tt:>9.3f}{ct:>9.3f}{per:>11.4f}  {_where(file, line, func)}")
-
-
 # Stages worth a line of their own: (label, file suffix, function).
 _PROFILE_STAGES = (
     ("Mailbox.guarded (all IMAP commands)", "pipeline/imap.py", "guarded"),
@@ -881,9 +855,9 @@ def profile(args: argparse.Namespace) -> int:
         (k, v) for k, v in entries.items() if str(Path(k[0]).resolve()).startswith(PROJECT_DIRS)
     ]
     ours.sort(key=lambda kv: -kv[1][3])
-    _table(ours[:25], "top 25 by cumulative time in parsers/, pipeline/ and sinks/")
+    profile_table(ours[:25], "top 25 by cumulative time in parsers/, pipeline/ and sinks/")
     everything = sorted(entries.items(), key=lambda kv: -kv[1][2])
-    _table(everything[:25], "top 25 by own (tottime) time, everything")
+    profile_table(everything[:25], "top 25 by own (tottime) time, everything")
     if args.profile_out:
         print(f"\nwrote {args.profile_out} (open with: python -m pstats {args.profile_out})")
     return 0

@@ -18,15 +18,12 @@ import cProfile
 import gc
 import json
 import os
-import platform
 import pstats
-import re
 import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +32,10 @@ import mailparser
 import parsers
 import pipeline
 from benchmarks.corpus import Sample, describe, generate_detailed
+from benchmarks.report import machine, profile_table
 from parsers.extract import extract
 
 TARGET_RATIO = 1.5
-ROOT = Path(str(parsers.__file__)).resolve().parent.parent
 PROJECT_DIRS = tuple(
     str(Path(str(p.__file__)).resolve().parent) + os.sep for p in (parsers, pipeline)
 )
@@ -100,38 +97,6 @@ def run_bench(messages: Sequence[bytes], repeat: int) -> tuple[Side, Side]:
     return sides["baseline"], sides["parse"]
 
 
-# --------------------------------------------------------------------------- machine
-
-
-def machine() -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        usable = os.cpu_count() or 0
-    versions = {}
-    for dist in ("mail-parser", "selectolax", "regex"):
-        try:
-            versions[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            versions[dist] = "?"
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "usable_cores": usable,
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "platform": platform.platform(),
-        "versions": versions,
-    }
-
-
 # --------------------------------------------------------------------------- report
 
 
@@ -191,7 +156,7 @@ def bench(args: argparse.Namespace) -> int:
     messages = [s.raw for s in samples]
     desc = describe(messages)
     total = desc["total_bytes"]
-    mach = machine()
+    mach = machine(("mail-parser", "selectolax", "regex"))
     print(
         f"machine: {mach['cpu']}, {mach['cores']} cores ({mach['usable_cores']} usable), "
         f"{mach['python']}, mail-parser {mach['versions']['mail-parser']}, "
@@ -243,27 +208,6 @@ def bench(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- profile
-
-
-def _where(file: str, line: int, func: str) -> str:
-    if file == "~":
-        return func
-    path = Path(file)
-    try:
-        rel = str(path.resolve().relative_to(ROOT))
-    except ValueError:
-        s = str(path)
-        m = re.search(r"(?:site-packages|lib/python3\.\d+)/(.*)$", s)
-        rel = m.group(1) if m else s
-    return f"{rel}:{line}({func})"
-
-
-def _table(rows: list[tuple[tuple[str, int, str], tuple[Any, ...]]], title: str) -> None:
-    print(f"\n{title}")
-    print(f"{'ncalls':>9}{'tottime':>9}{'cumtime':>9}{'percall ms':>11}  function")
-    for (file, line, func), (_cc, nc, tt, ct, _callers) in rows:
-        per = 1000 * ct / nc if nc else 0.0
-        print(f"{nc:>9}{tt:>9.3f}{ct:>9.3f}{per:>11.4f}  {_where(file, line, func)}")
 
 
 # Stages worth a line of their own: (label, file suffix, function). A stage the code no longer
@@ -320,9 +264,9 @@ def profile(args: argparse.Namespace) -> int:
         (k, v) for k, v in entries.items() if str(Path(k[0]).resolve()).startswith(PROJECT_DIRS)
     ]
     ours.sort(key=lambda kv: -kv[1][3])
-    _table(ours[:25], "top 25 by cumulative time in parsers/ and pipeline/")
+    profile_table(ours[:25], "top 25 by cumulative time in parsers/ and pipeline/")
     everything = sorted(entries.items(), key=lambda kv: -kv[1][2])
-    _table(everything[:25], "top 25 by own (tottime) time, everything")
+    profile_table(everything[:25], "top 25 by own (tottime) time, everything")
     if args.profile_out:
         print(f"\nwrote {args.profile_out} (open with: python -m pstats {args.profile_out})")
     return 0

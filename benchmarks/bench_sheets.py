@@ -29,8 +29,6 @@ import argparse
 import dataclasses
 import gc
 import json
-import os
-import platform
 import sys
 import threading
 import time
@@ -38,10 +36,10 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from benchmarks.report import machine
 from parsers.records import (
     CODE_COLUMNS,
     CodeRow,
@@ -389,35 +387,6 @@ def bench_size(emu: SheetsEmulator, clock: ServerClock | None, n: int) -> dict[s
 # --------------------------------------------------------------------------- report
 
 
-def machine() -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        usable = os.cpu_count() or 0
-    versions = {}
-    for dist in ("gspread", "requests", "tenacity"):
-        try:
-            versions[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            versions[dist] = "?"
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "usable_cores": usable,
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "platform": platform.platform(),
-        "versions": versions,
-    }
-
-
 def _kb(n: int) -> str:
     return f"{n / 1024:,.1f}"
 
@@ -468,7 +437,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not sizes or min(sizes) < 1:
         ap.error("--sizes needs at least one size of 1 or more")
 
-    mach = machine()
+    mach = machine(("gspread", "requests", "tenacity"))
     v = mach["versions"]
     print(
         f"machine: {mach['cpu']}, {mach['cores']} cores ({mach['usable_cores']} usable), "

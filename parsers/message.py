@@ -47,18 +47,6 @@ logging.getLogger("mailparser").setLevel(logging.ERROR)
 class DecodedMessage:
     """One email (or one email attached inside another), decoded for extraction."""
 
-    def alternative_text(self, worth_it: Callable[[str], bool]) -> str | None:
-        """The HTML alternative as text: a second chance when the plain part has no code.
-
-        `worth_it` sees the HTML with its tags cut out (cheap) and says whether the full
-        conversion could find anything.
-        """
-        if not self.alternative_html:
-            return None
-        if not any(_worth(h, worth_it) for h in self.alternative_html):
-            return None
-        return "\n".join(html_to_text(h) for h in self.alternative_html)
-
     subject: str | None
     from_name: str | None
     from_email: str | None
@@ -71,6 +59,18 @@ class DecodedMessage:
     images: list[str] = field(default_factory=list)
     attached: list[DecodedMessage] = field(default_factory=list)
     root: email.message.Message | None = None
+
+    def alternative_text(self, worth_it: Callable[[str], bool]) -> str | None:
+        """The HTML alternative as text: a second chance when the plain part has no code.
+
+        `worth_it` sees the HTML with its tags cut out (cheap) and says whether the full
+        conversion could find anything.
+        """
+        if not self.alternative_html:
+            return None
+        if not any(worth_it(rough_text(h)) for h in self.alternative_html):
+            return None
+        return "\n".join(html_to_text(h) for h in self.alternative_html)
 
     @property
     def recipients(self) -> list[str]:
@@ -247,10 +247,6 @@ def _render(html: str, worth_rendering: Callable[[str], bool] | None) -> str:
         return html_to_text(html)
     rough = rough_text(html)
     return html_to_text(html) if worth_rendering(rough) else rough
-
-
-def _worth(html: str, test: Callable[[str], bool]) -> bool:
-    return test(rough_text(html))
 
 
 # Inline elements vanish (a code split across <span>s joins up), block ends become line

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Never, Protocol, TypeVar
+from typing import Never, TypeVar
 
 from tqdm import tqdm
 
@@ -41,10 +41,6 @@ class Summary:
             f"fetched {self.fetched}, codes {self.codes} ({self.inserted} new, "
             f"{self.updated} updated), failures {self.failures}, skipped {self.skipped}"
         )
-
-
-class Progress(Protocol):
-    def update(self, n: int = 1) -> object: ...
 
 
 def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
