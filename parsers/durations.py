@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 import regex
 
+from parsers.caseless import aligned_lower
 from parsers.dates import parse_day
 
 _NUMBER_WORDS = {
@@ -127,8 +128,10 @@ _NUMBER = (
     )
     + r")"
 )
+# Matched against lower-cased text (parsers.caseless): case-sensitive, the engine rules out
+# most of the number words on their first letter.
 _PERIOD = re.compile(
-    r"(?i)(?<![\w.,/:=+#-])" + _NUMBER + r"(?:[\s-]|\s*-\s*)?"
+    r"(?<![\w.,/:=+#-])" + _NUMBER + r"(?:[\s-]|\s*-\s*)?"
     r"(?:(?:full|whole|entire|complete|ganzes?|vollen?|volles|entier|entière|completo|"
     r"intero|inteiro|hele|volledig)\s+)?(?P<unit>[a-zäöüßéèêíóúñãç]+)\b"
 )
@@ -170,18 +173,18 @@ def find_periods(
     `phrases` are the ops team's own (config rules), such as ("the whole campaign", 60).
     """
     found: list[PeriodMatch] = []
-    lowered = text.lower()
+    lowered = aligned_lower(text)
     for phrase, days in phrases:
         start = lowered.find(phrase.lower())
         while start >= 0:
             found.append(PeriodMatch(days, start, start + len(phrase), True))
             start = lowered.find(phrase.lower(), start + 1)
-    for m in _PERIOD.finditer(text):
+    for m in _PERIOD.finditer(lowered):
         unit_match = _UNIT_WORDS.fullmatch(m.group("unit"))
         if unit_match is None or unit_match.lastgroup is None:
             continue
         unit = unit_match.lastgroup
-        word = m.group("num").lower()
+        word = m.group("num")
         if word.isdigit():
             count = int(word)
         elif word in _ARTICLES:
@@ -190,7 +193,7 @@ def find_periods(
             count = 1
         else:
             count = _NUMBER_WORDS[word]
-        if unit == "day" and m.group("unit").lower() == "d" and not word.isdigit():
+        if unit == "day" and m.group("unit") == "d" and not word.isdigit():
             continue
         in_days = _to_days(count, unit)
         if in_days is None:

@@ -19,6 +19,8 @@ from enum import StrEnum
 
 import regex
 
+from parsers.caseless import aligned_lower
+
 
 class Kind(StrEnum):
     TOP = "top"  # written by the sender of the message itself
@@ -164,8 +166,11 @@ _ATTRIBUTION = regex.compile(
     r"(?is)^[ \t>]*(?:on|am|le|el|em|il|op|den|w\s+dniu)\s+(?P<body>.{4,300}?)[,\s]*"
     r"(?:wrote|schrieb|a\s+écrit|escribió|escreveu|ha\s+scritto|schreef|skrev|napisał)\s*:?[ \t]*$"
 )
-_HINT = re.compile(  # stdlib re: several times faster here, and this runs on every body
-    r"(?im)^[ \t>]*(?:\**(?:" + _LABEL_ALT + r")\**[ \t]*[:：]|-{2,}|_{8,}|>|"
+# Where a header block, a separator or a quote may start, looked for in "\n" + the lower-cased
+# body: a literal first character and case-sensitive labels let the stdlib engine skip ahead,
+# several times faster than `^` with (?im) on every body.
+_HINT = re.compile(
+    r"\n[ \t>]*(?:\**(?:" + _LABEL_ALT + r")\**[ \t]*[:：]|-{2,}|_{8,}|>|"
     r"(?:on|am|le|el|em|il|op|den)\s|begin|anfang|d[ée]but|inicio|in[íi]cio|come[çc]o|inizio)"
 )
 _MAILTO = regex.compile(r"(?i)[<\[]\s*mailto:[^>\]]*[>\]]")
@@ -205,9 +210,10 @@ def split_first(text: str, *, replies: bool = True) -> Split | None:
     """Find the first forward header block (or, with `replies`, reply or quote) in `text`."""
     lines: list[str] | None = None
     line, pos = 0, 0
-    for hint in _HINT.finditer(text):
-        line += text.count("\n", pos, hint.start())
-        pos = hint.start()
+    for hint in _HINT.finditer("\n" + aligned_lower(text)):
+        start = hint.start()  # in `text`, where the hinted line starts
+        line += text.count("\n", pos, start)
+        pos = start
         lines = lines or text.split("\n")
         split = _split_at(lines, line, replies)
         if split is not None:

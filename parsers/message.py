@@ -21,7 +21,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import mailparser
-import regex
 from selectolax.lexbor import LexborHTMLParser
 
 # Block-level HTML elements: text on either side of them belongs on different lines. Inline
@@ -36,7 +35,7 @@ _CELL_TAGS = "td, th"
 _INVISIBLE_TAGS = "head, style, script, title, template, noscript"
 _TAG = re.compile(r"<[^>]*>")
 _HIDDEN = re.compile(r"(?is)<(style|script|head|title)\b.*?</\1\s*>")
-_BLANK_RUNS = regex.compile(r"[ \t\u00a0]*\n(?:[ \t\u00a0]*\n)+")
+_BLANK_RUNS = re.compile(r"[ \t\u00a0]*\n(?:[ \t\u00a0]*\n)+")
 
 # mail-parser logs a warning for every multipart container and unknown part it meets: noise
 # on ordinary mail, and under cron it would fill every report.
@@ -206,7 +205,7 @@ def html_to_text(html: str) -> str:
     try:
         tree = LexborHTMLParser(html)
     except Exception:  # lexbor refuses a few pathological inputs; plain tag stripping is enough
-        return str(regex.sub(r"<[^>]*>", " ", html))
+        return _TAG.sub(" ", html)
     root = tree.body or tree.root
     if root is None:
         return ""
@@ -251,10 +250,23 @@ def _render(html: str, worth_rendering: Callable[[str], bool] | None) -> str:
 
 # Inline elements vanish (a code split across <span>s joins up), block ends become line
 # breaks, any other tag a space (a code in its own table cell stays apart from its neighbour).
+# The tag names are spelled as [sS][pP][aA][nN]: with (?i) the stdlib engine cannot rule out an
+# alternative on its first character, and these run over every HTML-only body.
+
+
+def _any_case(names: str) -> str:
+    """'span|b' as '[sS][pP][aA][nN]|[bB]'."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in names)
+
+
 _INLINE_TAG = re.compile(
-    r"(?i)</?(?:span|b|i|u|em|strong|a|font|wbr|small|sup|sub|mark|code|abbr|s|del|ins)\b[^>]*>"
+    r"</?(?:"
+    + _any_case("span|b|i|u|em|strong|a|font|wbr|small|sup|sub|mark|code|abbr|s|del|ins")
+    + r")\b[^>]*>"
 )
-_ROUGH_BREAK = re.compile(r"(?i)<(?:br|/p|/div|/tr|/li|/h[1-6]|/table|/blockquote)\b[^>]*>")
+_ROUGH_BREAK = re.compile(
+    r"<(?:" + _any_case("br|/p|/div|/tr|/li|/table|/blockquote") + r"|/[hH][1-6])\b[^>]*>"
+)
 
 
 def rough_text(html: str) -> str:
