@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -41,64 +42,115 @@ class CsvSink:
         # What this sink last wrote, by file: a backfill writes batch after batch, and
         # re-reading its own file each time would cost more than the parsing. Reused only
         # while the file is exactly as we left it (a person may edit it between runs).
-        self._cache: dict[Path, tuple[tuple[int, int], dict[str, Record], tuple[str, ...]]] = {}
+        self._tables: dict[Path, _Table] = {}
 
     def read(self) -> tuple[dict[str, Record], dict[str, Record]]:
         """The stored code rows and review items, keyed."""
-        return self._load(self.path, CODE_COLUMNS)[0], self._load(
-            self.failures_path, FAILURE_COLUMNS
-        )[0]
+        return dict(self._table(self.path).rows), dict(self._table(self.failures_path).rows)
 
     def code_rows(self) -> list[Record]:
-        return list(self._load(self.path, CODE_COLUMNS)[0].values())
+        return list(self._table(self.path).rows.values())
 
     def set_statuses(self, statuses: Mapping[str, str]) -> None:
-        failures, extra = self._load(self.failures_path, FAILURE_COLUMNS)
-        changed = False
-        for key, status in statuses.items():
-            if key in failures and failures[key].get("status") != status:
-                failures[key] = {**failures[key], "status": status}
-                changed = True
+        table = self._table(self.failures_path)
+        changed = {
+            key: {**table.rows[key], "status": status}
+            for key, status in statuses.items()
+            if key in table.rows and table.rows[key].get("status") != status
+        }
         if changed:
-            self._save(self.failures_path, failures, FAILURE_COLUMNS + extra)
+            table.upsert(changed)
+            self._save(table)
 
     def write(self, batch: Sequence[Extraction]) -> WriteStats:
-        codes, code_extra = self._load(self.path, CODE_COLUMNS)
-        failures, failure_extra = self._load(self.failures_path, FAILURE_COLUMNS)
-        result = merge(codes, failures, batch, self.expiry)
+        codes, failures = self._table(self.path), self._table(self.failures_path)
+        result = merge(codes.rows, failures.rows, batch, self.expiry)
         if result.codes or not self.path.exists():
-            for key, record in result.codes.items():
-                codes[key] = {**codes.get(key, {}), **record}
-            self._save(self.path, codes, CODE_COLUMNS + code_extra)
+            codes.upsert({k: {**codes.rows.get(k, {}), **r} for k, r in result.codes.items()})
+            self._save(codes)
         if result.failures or result.cleared or not self.failures_path.exists():
-            for key, record in result.failures.items():
-                failures[key] = {**failures.get(key, {}), **record}
+            changed = {k: {**failures.rows.get(k, {}), **r} for k, r in result.failures.items()}
             for key in result.cleared:  # its email now parses: out of the queue, row kept
-                if key in failures:
-                    failures[key] = {**failures[key], "status": "resolved"}
-            self._save(self.failures_path, failures, FAILURE_COLUMNS + failure_extra)
+                if key in failures.rows:
+                    changed[key] = {**failures.rows[key], "status": "resolved"}
+            failures.upsert(changed)
+            self._save(failures)
         return WriteStats(
             inserted=result.inserted,
             updated=result.updated,
             unchanged=result.unchanged,
             refreshed=result.refreshed,
-            failures_open=sum(1 for f in failures.values() if f.get("status", "open") == "open"),
+            failures_open=sum(
+                1 for f in failures.rows.values() if f.get("status", "open") == "open"
+            ),
             failures_cleared=len(result.cleared),
-            statuses={key: f.get("status", "") for key, f in failures.items()},
+            statuses={key: f.get("status", "") for key, f in failures.rows.items()},
         )
 
-    def _load(
-        self, path: Path, columns: tuple[str, ...]
-    ) -> tuple[dict[str, Record], tuple[str, ...]]:
-        cached = self._cache.get(path)
-        if cached is not None and cached[0] == _signature(path):
-            return dict(cached[1]), cached[2]
-        return _load(path, columns)
+    def _table(self, path: Path) -> _Table:
+        signature = _signature(path)
+        table = self._tables.get(path)
+        if table is None or table.signature != signature:
+            base = CODE_COLUMNS if path == self.path else FAILURE_COLUMNS
+            rows, extra = _load(path, base)
+            table = self._tables[path] = _Table(path, base + extra, rows, signature)
+        return table
 
-    def _save(self, path: Path, rows: dict[str, Record], columns: tuple[str, ...]) -> None:
-        _save(path, rows, columns)
-        base = CODE_COLUMNS if path == self.path else FAILURE_COLUMNS
-        self._cache[path] = (_signature(path), dict(rows), columns[len(base) :])
+    def _save(self, table: _Table) -> None:
+        try:
+            _save(table.path, table.text())
+        except BaseException:
+            # The rows in memory are ahead of the file now: read the file again next time.
+            del self._tables[table.path]
+            raise
+        table.signature = _signature(table.path)
+
+
+class _Table:
+    """One file's rows, and their CSV text kept in chunks so a write re-serializes only what
+    changed: a backfill adds rows batch after batch, and serializing every row again each time
+    made the sink cost a third as much as parsing the mail."""
+
+    def __init__(
+        self,
+        path: Path,
+        columns: tuple[str, ...],
+        rows: dict[str, Record],
+        signature: tuple[int, int],
+    ) -> None:
+        self.path = path
+        self.columns = columns
+        self.rows = rows
+        self.signature = signature  # the file's when last read or written by us
+        self._header = _csv_text([], columns, header=True)
+        self._chunks: list[_Chunk] = [_Chunk(list(rows))] if rows else []
+        self._chunk_of: dict[str, _Chunk] = {key: self._chunks[0] for key in rows}
+
+    def upsert(self, changed: Mapping[str, Record]) -> None:
+        added = []
+        for key, record in changed.items():
+            chunk = self._chunk_of.get(key)
+            if chunk is None:
+                added.append(key)
+            else:
+                chunk.text = None
+            self.rows[key] = record
+        if added:
+            chunk = _Chunk(added)
+            self._chunks.append(chunk)
+            self._chunk_of.update(dict.fromkeys(added, chunk))
+
+    def text(self) -> str:
+        for chunk in self._chunks:
+            if chunk.text is None:
+                chunk.text = _csv_text([self.rows[k] for k in chunk.keys], self.columns)
+        return self._header + "".join(chunk.text or "" for chunk in self._chunks)
+
+
+@dataclass(slots=True)
+class _Chunk:
+    keys: list[str]  # in the file's order, which is the order the rows were first written
+    text: str | None = None  # None: to be serialized again
 
 
 def _signature(path: Path) -> tuple[int, int]:
@@ -130,19 +182,23 @@ def _load(path: Path, columns: tuple[str, ...]) -> tuple[dict[str, Record], tupl
     return rows, extra
 
 
-def _save(path: Path, rows: Mapping[str, Record], columns: tuple[str, ...]) -> None:
-    frame = pd.DataFrame(list(rows.values()), columns=list(columns), dtype=str).fillna("")
+def _csv_text(rows: Sequence[Record], columns: tuple[str, ...], *, header: bool = False) -> str:
+    frame = pd.DataFrame(list(rows), columns=list(columns), dtype=str).fillna("")
     for column in frame.columns:  # vectorized: a per-cell Python call costs more than the write
         values = frame[column]
         risky = values.str.startswith(_FORMULA_START)
         if risky.any():
             frame[column] = values.where(~risky, "'" + values)
+    return str(frame.to_csv(None, index=False, header=header, lineterminator="\r\n"))
+
+
+def _save(path: Path, text: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
-                frame.to_csv(fh, index=False, lineterminator="\r\n")
+                fh.write(text)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)

@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
+import sinks.csv
 from parsers.records import (
     CodeRow,
     DurationSource,
@@ -16,6 +18,7 @@ from parsers.records import (
     MessageIdentity,
     Reason,
 )
+from sinks import TerminalSinkError
 from sinks.csv import CsvSink
 
 CODE = "#Ob5kzYC2/lQ3pR9vFh8wXtE0sN7mKd1UaGcJ4yB6iZrHqT+PeVxW2o3LnMfSgDuA0="
@@ -116,3 +119,45 @@ def test_no_temp_files_left_behind(tmp_path: Path) -> None:
     sink = CsvSink(tmp_path / "codes.csv", tmp_path / "failures.csv")
     sink.write([row(), failure()])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["codes.csv", "failures.csv"]
+
+
+def _code(n: int) -> str:
+    return CODE[:-8] + f"{n:07d}="
+
+
+def test_batch_by_batch_file_is_byte_identical_to_one_write(tmp_path: Path) -> None:
+    """Only changed rows are serialized again; the file must not show it."""
+    batches = [
+        [row(_code(i), message_id=f"<m{i}@x>", subject=f"=video {i}") for i in range(b, b + 5)]
+        + [failure(f"<f{b}@x>")]
+        for b in range(0, 20, 5)
+    ]
+    batches.append([row(_code(7), days=60, message_id="<renewal@x>", day=9)])  # an update
+    batches.append([row(_code(99), message_id="<m99@x>")])
+    one = CsvSink(tmp_path / "one" / "codes.csv", tmp_path / "one" / "failures.csv")
+    many = CsvSink(tmp_path / "many" / "codes.csv", tmp_path / "many" / "failures.csv")
+    one.write([e for batch in batches for e in batch])
+    for batch in batches:
+        many.write(batch)
+    for name in ("codes.csv", "failures.csv"):
+        assert (tmp_path / "many" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()
+    assert read(tmp_path / "many" / "codes.csv").loc[7, "duration_days"] == "60"
+
+
+def test_a_failed_save_is_not_remembered_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sink = CsvSink(tmp_path / "codes.csv", tmp_path / "failures.csv")
+    sink.write([row(_code(1))])
+    real_save = sinks.csv._save
+
+    def full_disk(path: Path, text: str) -> None:
+        raise TerminalSinkError(f"cannot write {path}: No space left on device")
+
+    monkeypatch.setattr(sinks.csv, "_save", full_disk)
+    with pytest.raises(TerminalSinkError):
+        sink.write([row(_code(2))])
+    monkeypatch.setattr(sinks.csv, "_save", real_save)
+    stats = sink.write([row(_code(2))])  # the run retries the batch
+    assert stats.inserted == 1
+    assert list(read(tmp_path / "codes.csv")["spark_code"]) == [_code(1), _code(2)]
