@@ -124,13 +124,23 @@ def _english(text: str) -> datetime | None:
         text = text[: m.start()]
     if not text[:1].isalnum():
         return None
-    for fmt in _ENGLISH:
+    # Only the formats of the text's shape: each failed strptime costs as much as a success.
+    for fmt in _ENGLISH_BY_SHAPE[text[:1].isdigit(), _MERIDIEM.search(text) is not None]:
         try:
             parsed = datetime.strptime(text, fmt)
         except ValueError:
             continue
         return parsed.replace(tzinfo=zone) if zone else parsed
     return None
+
+
+_ENGLISH_BY_SHAPE = {
+    (digit_first, twelve_hour): tuple(
+        f for f in _ENGLISH if (f[1] in "dY", "%p" in f) == (digit_first, twelve_hour)
+    )
+    for digit_first in (False, True)
+    for twelve_hour in (False, True)
+}
 
 
 def _localized(text: str) -> datetime | None:

@@ -150,10 +150,10 @@ def _extract(raw: bytes, source: str, opts: Options, received_at: datetime | Non
         identity = _header_identity(raw, source, received_at)
         return _failure(Reason.UNDECODABLE, f"not a readable email: {exc}", "", identity)
 
-    parts = _parts(message, opts, html=False)
+    parts = _parts(message, opts)
     found = any(p.found for p in parts)
-    if not found and _has_html_alternative(message):
-        parts = _parts(message, opts, html=True)
+    if not found and _use_html(message):
+        parts = _parts(message, opts)
         found = any(p.found for p in parts)
 
     identity = MessageIdentity(
@@ -181,14 +181,26 @@ def _campaign(message: DecodedMessage, parts: list[_Part], rules: Sequence[Campa
     return None
 
 
-def _parts(message: DecodedMessage, opts: Options, *, html: bool, depth: int = 0) -> list[_Part]:
+def _use_html(message: DecodedMessage) -> bool:
+    """Read the HTML alternative instead of the plain part, in this message and the ones
+    attached to it, where it may show a code the plain part does not (a code split across
+    <span>s, a plain part that is a stub); whether any message changed."""
+    changed = False
+    if message.alternative_html:
+        known = candidate_texts(normalize_text(message.text))
+        text = message.alternative_text(lambda t: bool(candidate_texts(t) - known))
+        message.alternative_html = []
+        if text is not None:
+            message.text = text
+            changed = True
+    for inner in message.attached:
+        changed = _use_html(inner) or changed
+    return changed
+
+
+def _parts(message: DecodedMessage, opts: Options, depth: int = 0) -> list[_Part]:
     """Every author's text in the message and in messages attached to it, outermost first."""
     text = message.text
-    if html:
-        # The HTML alternative is worth converting only if it shows code-like text that the
-        # plain part does not (a code split across <span>s, a plain part that is a stub).
-        known = candidate_texts(normalize_text(text))
-        text = message.alternative_text(lambda t: bool(candidate_texts(t) - known)) or text
     top = _Part(
         Kind.TOP,
         depth,
@@ -204,8 +216,13 @@ def _parts(message: DecodedMessage, opts: Options, *, html: bool, depth: int = 0
     # One look at the whole body rules out most code-less mail before any part is searched.
     searchable = may_hold_code(body, labels)
 
+    code_free: set[int] = set()  # ids of quoted texts already searched and found code-free
+
     def quotes_matter(quoted: str) -> bool:
-        return searchable and may_hold_code(quoted, labels)
+        if searchable and may_hold_code(quoted, labels):
+            return True
+        code_free.add(id(quoted))  # the segment keeps the text alive, so its id stays its own
+        return False
 
     parts: list[_Part] = []
     parent: _Part | None = None
@@ -226,22 +243,18 @@ def _parts(message: DecodedMessage, opts: Options, *, html: bool, depth: int = 0
         part.text = seg.text
         part.depth = depth
         part.parent = parent
-        if searchable:
+        if searchable and id(seg.text) not in code_free:
             part.found, part.damaged = find_codes(part.text, labels)
         parts.append(part)
         parent = part
         depth += 1
     for inner in message.attached:
-        inner_parts = _parts(inner, opts, html=html, depth=depth)
+        inner_parts = _parts(inner, opts, depth=depth)
         if inner_parts:
             inner_parts[0].kind = Kind.FORWARD
             inner_parts[0].parent = parent
         parts.extend(inner_parts)
     return parts
-
-
-def _has_html_alternative(message: DecodedMessage) -> bool:
-    return bool(message.alternative_html) or any(_has_html_alternative(m) for m in message.attached)
 
 
 def _rows(parts: list[_Part], base: MessageIdentity, opts: Options) -> Extraction:

@@ -133,7 +133,7 @@ def _decoded(
         date=date,
         tz=_offset(parsed.timezone),
         message_id=_clean_header(parsed.message_id),
-        received_at=_received_at(message) or date,
+        received_at=_received_at(parsed) or date,
         text=text,
         alternative_html=alternative,
         images=_images(parsed.attachments),
@@ -329,16 +329,23 @@ def _offset(value: Any) -> timezone | None:
     return timezone(timedelta(hours=hours))
 
 
-def _received_at(message: email.message.Message) -> datetime | None:
+def _received_at(parsed: Any) -> datetime | None:
     """When the shared inbox got the mail: the date on the topmost Received header."""
-    header = message.get("Received")
+    try:  # mail-parser has read every hop already
+        hops = [h for h in parsed.received if isinstance(h, dict)]
+        when = max(hops, key=lambda h: int(h.get("hop", 0))).get("date_utc") if hops else None
+        if isinstance(when, str):
+            return _aware(datetime.fromisoformat(when))
+    except (TypeError, ValueError, AttributeError):
+        pass
+    header = parsed.message.get("Received")
     if not header:
         return None
-    _, _, when = str(header).rpartition(";")
+    _, _, stamp = str(header).rpartition(";")
     try:
-        parsed = email.utils.parsedate_to_datetime(when.strip())
+        date = email.utils.parsedate_to_datetime(stamp.strip())
     except (TypeError, ValueError, IndexError):
         return None
-    if parsed is None:
+    if date is None:
         return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return date.astimezone(UTC) if date.tzinfo else date.replace(tzinfo=UTC)

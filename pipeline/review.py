@@ -16,6 +16,10 @@ class ReviewStore:
     def __init__(self, folder: Path, max_bytes: int) -> None:
         self.folder = folder
         self.max_bytes = max_bytes
+        # At most the folder's size, as far as this store knows: a backfill trims after every
+        # batch, and listing the folder each time would cost more as it fills. Puts add to it,
+        # drops do not take away (a file may not be there), so it errs on the high side.
+        self._bound: int | None = None
 
     def path(self, failure_id: str) -> Path:
         return self.folder / f"{failure_id}.eml"
@@ -32,6 +36,8 @@ class ReviewStore:
                     fh.write(raw)
                 # No fsync: a copy for review; the email itself stays in the mailbox.
                 os.replace(tmp, self.path(failure_id))
+                if self._bound is not None:
+                    self._bound += len(raw)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
@@ -52,16 +58,24 @@ class ReviewStore:
 
     def trim(self, keep_first: set[str]) -> list[str]:
         """Evict oldest files until under the cap; ids in `keep_first` go last. Returns evicted."""
+        if self._bound is not None and self._bound <= self.max_bytes:
+            return []
         if not self.folder.exists():
             return []
-        files = [(p.stat().st_mtime, p) for p in self.folder.glob("*.eml")]
-        total = sum(p.stat().st_size for _, p in files)
+        files = []
+        for path in self.folder.glob("*.eml"):
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                continue
+            files.append((path.stem in keep_first, st.st_mtime, st.st_size, path))
+        total = sum(size for _, _, size, _ in files)
         evicted = []
-        order = sorted(files, key=lambda f: (f[1].stem in keep_first, f[0]))
-        for _, path in order:
+        for _, _, size, path in sorted(files):
             if total <= self.max_bytes:
                 break
-            total -= path.stat().st_size
+            total -= size
             path.unlink(missing_ok=True)
             evicted.append(path.stem)
+        self._bound = total
         return evicted

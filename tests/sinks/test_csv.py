@@ -151,7 +151,7 @@ def test_a_failed_save_is_not_remembered_as_written(
     sink.write([row(_code(1))])
     real_save = sinks.csv._save
 
-    def full_disk(path: Path, text: str) -> None:
+    def full_disk(path: Path, data: bytes) -> None:
         raise TerminalSinkError(f"cannot write {path}: No space left on device")
 
     monkeypatch.setattr(sinks.csv, "_save", full_disk)
