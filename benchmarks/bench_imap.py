@@ -807,7 +807,7 @@ _PROFILE_STAGES = (
     ("    of which mail-parser from_bytes", "mailparser/core.py", "from_bytes"),
     ("  CsvSink.write", "sinks/csv.py", "write"),
     ("    of which _load (read the whole CSV)", "sinks/csv.py", "_load"),
-    ("    of which _csv_text (serialize changed rows)", "sinks/csv.py", "_csv_text"),
+    ("    of which _csv_bytes (serialize changed rows)", "sinks/csv.py", "_csv_bytes"),
     ("    of which _save (write the file)", "sinks/csv.py", "_save"),
     ("    of which merge", "sinks/upsert.py", "merge"),
     ("    of which fsync", "~", "<built-in method posix.fsync>"),

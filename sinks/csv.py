@@ -19,6 +19,7 @@ from sinks import TerminalSinkError, WriteStats
 from sinks.upsert import Expiry, Record, merge
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_BOM = "\ufeff".encode()  # so Excel reads the file as UTF-8
 
 
 def neutralize(value: str) -> str:
@@ -98,7 +99,7 @@ class CsvSink:
 
     def _save(self, table: _Table) -> None:
         try:
-            _save(table.path, table.text())
+            _save(table.path, table.data())
         except BaseException:
             # The rows in memory are ahead of the file now: read the file again next time.
             del self._tables[table.path]
@@ -122,7 +123,7 @@ class _Table:
         self.columns = columns
         self.rows = rows
         self.signature = signature  # the file's when last read or written by us
-        self._header = _csv_text([], columns, header=True)
+        self._header = _csv_bytes([], columns, header=True)
         self._chunks: list[_Chunk] = [_Chunk(list(rows))] if rows else []
         self._chunk_of: dict[str, _Chunk] = {key: self._chunks[0] for key in rows}
 
@@ -133,24 +134,25 @@ class _Table:
             if chunk is None:
                 added.append(key)
             else:
-                chunk.text = None
+                chunk.data = None
             self.rows[key] = record
         if added:
             chunk = _Chunk(added)
             self._chunks.append(chunk)
             self._chunk_of.update(dict.fromkeys(added, chunk))
 
-    def text(self) -> str:
+    def data(self) -> bytes:
         for chunk in self._chunks:
-            if chunk.text is None:
-                chunk.text = _csv_text([self.rows[k] for k in chunk.keys], self.columns)
-        return self._header + "".join(chunk.text or "" for chunk in self._chunks)
+            if chunk.data is None:
+                chunk.data = _csv_bytes([self.rows[k] for k in chunk.keys], self.columns)
+        return _BOM + self._header + b"".join(chunk.data or b"" for chunk in self._chunks)
 
 
 @dataclass(slots=True)
 class _Chunk:
     keys: list[str]  # in the file's order, which is the order the rows were first written
-    text: str | None = None  # None: to be serialized again
+    # UTF-8: as str, one emoji in a chunk would store all of it at four bytes a character.
+    data: bytes | None = None  # None: to be serialized again
 
 
 def _signature(path: Path) -> tuple[int, int]:
@@ -182,23 +184,24 @@ def _load(path: Path, columns: tuple[str, ...]) -> tuple[dict[str, Record], tupl
     return rows, extra
 
 
-def _csv_text(rows: Sequence[Record], columns: tuple[str, ...], *, header: bool = False) -> str:
+def _csv_bytes(rows: Sequence[Record], columns: tuple[str, ...], *, header: bool = False) -> bytes:
     frame = pd.DataFrame(list(rows), columns=list(columns), dtype=str).fillna("")
     for column in frame.columns:  # vectorized: a per-cell Python call costs more than the write
         values = frame[column]
         risky = values.str.startswith(_FORMULA_START)
         if risky.any():
             frame[column] = values.where(~risky, "'" + values)
-    return str(frame.to_csv(None, index=False, header=header, lineterminator="\r\n"))
+    text = frame.to_csv(None, index=False, header=header, lineterminator="\r\n")
+    return str(text).encode("utf-8", errors="replace")  # a lone surrogate must not stop a run
 
 
-def _save(path: Path, text: str) -> None:
+def _save(path: Path, data: bytes) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
-                fh.write(text)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
