@@ -125,7 +125,7 @@ def _english(text: str) -> datetime | None:
     if not text[:1].isalnum():
         return None
     # Only the formats of the text's shape: each failed strptime costs as much as a success.
-    for fmt in _ENGLISH_BY_SHAPE[text[:1].isdigit(), _MERIDIEM.search(text) is not None]:
+    for fmt in _ENGLISH_BY_SHAPE.get(_shape(text), ()):
         try:
             parsed = datetime.strptime(text, fmt)
         except ValueError:
@@ -134,13 +134,24 @@ def _english(text: str) -> datetime | None:
     return None
 
 
-_ENGLISH_BY_SHAPE = {
-    (digit_first, twelve_hour): tuple(
-        f for f in _ENGLISH if (f[1] in "dY", "%p" in f) == (digit_first, twelve_hour)
-    )
-    for digit_first in (False, True)
-    for twelve_hour in (False, True)
-}
+def _shape(text: str) -> tuple[bool, bool, int, int]:
+    """What a date's format shows without reading its words: month and weekday names hold
+    no digits, commas or colons."""
+    meridiem = _MERIDIEM.search(text) is not None
+    return text[:1].isdigit(), meridiem, text.count(","), text.count(":")
+
+
+def _by_shape(formats: tuple[str, ...]) -> dict[tuple[bool, bool, int, int], tuple[str, ...]]:
+    grouped: dict[tuple[bool, bool, int, int], tuple[str, ...]] = {}
+    for fmt in formats:
+        # Not strftime: its names and AM/PM follow the process locale.
+        sample = regex.sub(r"%[aAbB]", "Nov", regex.sub(r"%p", "PM", fmt))
+        key = _shape(regex.sub(r"%[dmIHMS]", "01", sample.replace("%Y", "2026")))
+        grouped[key] = (*grouped.get(key, ()), fmt)
+    return grouped
+
+
+_ENGLISH_BY_SHAPE = _by_shape(_ENGLISH)
 
 
 def _localized(text: str) -> datetime | None:
