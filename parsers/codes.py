@@ -8,7 +8,6 @@ has already had zero-width characters removed (see `normalize_text`).
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -71,15 +70,16 @@ def normalize_text(text: str) -> str:
     return text
 
 
-def link_spans(text: str) -> list[tuple[int, int]]:
-    """Where the links and email addresses in `text` are, in order."""
-    spans = (
-        [m.span() for m in _LINK.finditer(text)] if "://" in text or "ww." in text.lower() else []
-    )
-    if "@" in text:
-        for domain in _DOMAIN.finditer(text):
+def link_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Where the links and email addresses in `text[start:end]` are, in order."""
+    end = len(text) if end is None else end
+    spans = []
+    if any(text.find(mark, start, end) >= 0 for mark in ("://", "www.", "WWW.")):
+        spans = [m.span() for m in _LINK.finditer(text, start, end)]
+    if text.find("@", start, end) >= 0:
+        for domain in _DOMAIN.finditer(text, start, end):
             at = domain.start()
-            local = _LOCAL_PART.search(text, max(0, at - 64), at)
+            local = _LOCAL_PART.search(text, max(start, at - 64), at)
             if local is not None:
                 spans.append((local.start(), domain.end()))
         spans.sort()
@@ -197,16 +197,23 @@ def candidate_texts(text: str) -> set[str]:
 
 
 class _Links:
-    """Where links and addresses are, so a '#fragment' or a token inside one is never a code."""
+    """Where links and addresses are, so a '#fragment' or a token inside one is never a code.
+
+    Neither ever spans a line break, so only the lines a question is asked about are read:
+    a long email holds a few codes and many lines.
+    """
 
     def __init__(self, text: str) -> None:
-        spans = link_spans(text)
-        self.starts = [a for a, _ in spans]
-        self.ends = [b for _, b in spans]
+        self.text = text
+        self._by_line: dict[int, list[tuple[int, int]]] = {}
 
     def contains(self, pos: int) -> bool:
-        i = bisect.bisect_right(self.starts, pos) - 1
-        return i >= 0 and pos < self.ends[i]
+        line = self.text.rfind("\n", 0, pos) + 1
+        spans = self._by_line.get(line)
+        if spans is None:
+            end = self.text.find("\n", pos)
+            spans = self._by_line[line] = link_spans(self.text, line, None if end < 0 else end)
+        return any(a <= pos < b for a, b in spans)
 
 
 def find_codes(

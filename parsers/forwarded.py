@@ -131,8 +131,9 @@ _OTHER = {
 _LABELS = _FROM | _DATE | _SUBJECT | _TO | _OTHER
 
 _LABEL_ALT = "|".join(sorted((regex.escape(x) for x in _LABELS), key=len, reverse=True))
+# Matched against the lower-cased line (parsers.caseless); the value is cut from the original.
 _HEADER_LINE = re.compile(
-    r"(?i)^(?P<quote>[ \t]*(?:>[ \t]?)*)[ \t]*\**[ \t]*(?P<label>"
+    r"^(?P<quote>[ \t]*(?:>[ \t]?)*)[ \t]*\**[ \t]*(?P<label>"
     + _LABEL_ALT
     + r")[ \t]*\**[ \t]*[:：][ \t]*\**[ \t]*(?P<value>.*?)[ \t]*$"
 )
@@ -303,10 +304,10 @@ def _header_block(lines: list[str], start: int) -> tuple[dict[str, str], int, in
     """Read From/Date/Subject/To lines at `start`; a block needs a sender and one more field."""
     if start >= len(lines):
         return None
-    first = _HEADER_LINE.match(lines[start])
+    first = _header_line(lines[start])
     if first is None:
         return None
-    quote_level = first.group("quote").count(">")
+    quote_level = first[0].count(">")
     inline = _inline_fields(lines[start])
     if inline is not None:
         return inline, start + 1, quote_level
@@ -314,12 +315,12 @@ def _header_block(lines: list[str], start: int) -> tuple[dict[str, str], int, in
     last: str | None = None
     j = start
     while j < len(lines) and j - start < 12:
-        m = _HEADER_LINE.match(lines[j])
-        if m:
-            key = _field(m.group("label"))
+        header = _header_line(lines[j])
+        if header:
+            key = _field(header[1])
             if key in fields and key != "other":
                 break  # a second From: starts the body or another block
-            fields[key] = m.group("value")
+            fields[key] = header[2]
             last = key
             j += 1
             continue
@@ -328,7 +329,7 @@ def _header_block(lines: list[str], start: int) -> tuple[dict[str, str], int, in
             stripped
             and last in ("subject", "to", "other")
             and j + 1 < len(lines)
-            and (_HEADER_LINE.match(lines[j + 1]) or not lines[j + 1].strip())
+            and (_header_line(lines[j + 1]) or not lines[j + 1].strip())
         ):
             fields[last] += " " + stripped  # a long Subject or To wrapped onto the next line
             j += 1
@@ -338,6 +339,14 @@ def _header_block(lines: list[str], start: int) -> tuple[dict[str, str], int, in
     if "from" not in fields or len(fields) < 2:
         return None
     return fields, j, quote_level
+
+
+def _header_line(line: str) -> tuple[str, str, str] | None:
+    """A "From: value" line as its quote prefix, its label (lower case) and its value."""
+    m = _HEADER_LINE.match(aligned_lower(line))
+    if m is None:
+        return None
+    return m.group("quote"), m.group("label"), line[m.start("value") : m.end("value")]
 
 
 def _inline_fields(line: str) -> dict[str, str] | None:
