@@ -185,12 +185,10 @@ def _load(path: Path, columns: tuple[str, ...]) -> tuple[dict[str, Record], tupl
 
 
 def _csv_bytes(rows: Sequence[Record], columns: tuple[str, ...], *, header: bool = False) -> bytes:
-    frame = pd.DataFrame(list(rows), columns=list(columns), dtype=str).fillna("")
-    for column in frame.columns:  # vectorized: a per-cell Python call costs more than the write
-        values = frame[column]
-        risky = values.str.startswith(_FORMULA_START)
-        if risky.any():
-            frame[column] = values.where(~risky, "'" + values)
+    # Neutralized as plain strings before pandas sees them: half the cost of doing it per
+    # column on the frame, for the few hundred rows of a batch.
+    cells = [[neutralize(str(row.get(c) or "")) for c in columns] for row in rows]
+    frame = pd.DataFrame(cells, columns=list(columns), dtype=object)
     text = frame.to_csv(None, index=False, header=header, lineterminator="\r\n")
     return str(text).encode("utf-8", errors="replace")  # a lone surrogate must not stop a run
 

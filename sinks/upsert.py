@@ -32,6 +32,27 @@ class Expiry:
     warn_days: int = 7
     clock: Callable[[], datetime] = utc_now
 
+    def judge(self, now: datetime) -> Callable[[str], str]:
+        """`status_at` for one moment, for every stored row: the timestamps sparkcodes writes
+        (UTC, whole seconds, ISO 8601) are compared as text, without parsing each one."""
+        second = now.astimezone(UTC).replace(microsecond=0)
+        expired = second.isoformat()
+        expiring = (second + timedelta(days=self.warn_days)).isoformat()
+
+        def status(expires_at: str) -> str:
+            if (
+                len(expires_at) != 25
+                or not expires_at.endswith("+00:00")
+                or expires_at[10] != "T"
+                or not expires_at[:4].isdigit()
+            ):
+                return self.status_at(now, expires_at)
+            if expires_at <= expired:
+                return "expired"
+            return "expiring" if expires_at <= expiring else "active"
+
+        return status
+
     def status_at(self, now: datetime, expires_at: str) -> str:
         if not expires_at:
             return ""
@@ -81,12 +102,12 @@ def merge(
     gave it; one whose message now gives clean rows is cleared.
     """
     expiry = expiry or Expiry()
-    now = expiry.clock()
+    status_of = expiry.judge(expiry.clock())
     out = Merge()
     for extraction in batch:
         for row in extraction.rows:
             record = {k: cell(v) for k, v in row.as_record().items() if k in CODE_COLUMNS}
-            record["expiry_status"] = expiry.status_at(now, record["expires_at"])
+            record["expiry_status"] = status_of(record["expires_at"])
             key = record["spark_code"]
             current = out.codes.get(key) or stored_codes.get(key)
             if current is None:
@@ -115,7 +136,7 @@ def merge(
     for key, stored in stored_codes.items():
         if key in out.codes:
             continue
-        status = expiry.status_at(now, stored.get("expires_at", ""))
+        status = status_of(stored.get("expires_at", ""))
         if status != stored.get("expiry_status", ""):
             out.codes[key] = {**stored, "expiry_status": status}
             out.refreshed += 1
