@@ -135,18 +135,18 @@ _PERIOD = re.compile(
     r"(?:(?:full|whole|entire|complete|ganzes?|vollen?|volles|entier|entière|completo|"
     r"intero|inteiro|hele|volledig)\s+)?(?P<unit>[a-zäöüßéèêíóúñãç]+)\b"
 )
-_UNTIL = regex.compile(
-    r"(?i)\b(?:until|till|through|thru|expires?(?:\s+on)?|valid\s+to|bis(?:\s+zum)?|"
+_UNTIL = re.compile(  # on lower-cased text, as _PERIOD
+    r"\b(?:until|till|through|thru|expires?(?:\s+on)?|valid\s+to|bis(?:\s+zum)?|"
     r"g[üu]ltig\s+bis|jusqu['’]\s*(?:au|à)|hasta(?:\s+el)?|at[ée](?:\s+(?:o\s+)?dia)?|"
     r"fino\s+al|tot(?:\s+en\s+met)?)\s+"
-    r"(?P<day>(?:[[:alpha:]]+\.?,?\s+)?(?:\d{1,2}(?:st|nd|rd|th|er|º)?\.?\s*(?:de\s+)?"
-    r"[[:alpha:]]{3,}\.?(?:\s+(?:de\s+)?\d{4})?|[[:alpha:]]{3,}\.?\s+\d{1,2}(?:st|nd|rd|th)?"
+    r"(?P<day>(?:[^\W\d_]+\.?,?\s+)?(?:\d{1,2}(?:st|nd|rd|th|er|º)?\.?\s*(?:de\s+)?"
+    r"[^\W\d_]{3,}\.?(?:\s+(?:de\s+)?\d{4})?|[^\W\d_]{3,}\.?\s+\d{1,2}(?:st|nd|rd|th)?"
     r"(?:,?\s+\d{4})?|\d{4}-\d{2}-\d{2}|\d{1,2}[./]\d{1,2}(?:[./]\d{2,4})?))"
 )
 # Words near a number that make it an authorization period rather than, say, a posting
 # deadline; used to choose when a text states several.
-_CONTEXT = regex.compile(
-    r"(?i)valid|authori[sz]|expir|usage|use|run|ads?\b|spark|code|period|duration|g[üu]ltig|"
+_CONTEXT = re.compile(  # on lower-cased text
+    r"valid|authori[sz]|expir|usage|use|run|ads?\b|spark|code|period|duration|g[üu]ltig|"
     r"freigabe|laufzeit|valable|validit|autoris|v[áa]lid|duraci[óo]n|dura[çc][ãa]o|"
     r"autoriza|durata|valido|geldig|looptijd"
 )
@@ -200,7 +200,7 @@ def find_periods(
             continue
         found.append(PeriodMatch(in_days, m.start(), m.end(), _near_context(lowered, m.start())))
     if authorized_on is not None:
-        for until in _UNTIL.finditer(text):
+        for until in _UNTIL.finditer(lowered):
             day = parse_day(until.group("day"), authorized_on)
             if day is None:
                 continue

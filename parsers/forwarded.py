@@ -396,9 +396,13 @@ def _sender(value: str) -> tuple[str | None, str | None]:
     return name, (addr or None)
 
 
+_CLOCK = re.compile(r"(?i)\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?(?:\s*[+-]\d{4})?")
+
+
 def _attribution(body: str) -> tuple[str | None, str | None, str | None]:
     """ "Tue, Nov 3, 2026 at 9:00 AM Jo Brand <jo@brand.example>" → name, address, date."""
-    body = _MAILTO.sub("", body)
+    if "mailto:" in body.lower():
+        body = _MAILTO.sub("", body)
     addr_match = _ADDRESS.search(body)
     if addr_match is None:
         return None, None, None
@@ -406,9 +410,7 @@ def _attribution(body: str) -> tuple[str | None, str | None, str | None]:
     head = body[: addr_match.start()].rstrip(" <[(\"'")
     # The name is what follows the date: after the last comma, or after a time ("AM"/"14:05").
     time_end = None
-    for m in regex.finditer(
-        r"(?i)\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?(?:\s*[+-]\d{4})?", head
-    ):
+    for m in _CLOCK.finditer(head):
         time_end = m.end()
     if time_end is not None:
         date_text, raw_name = head[:time_end], head[time_end:]

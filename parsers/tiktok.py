@@ -35,7 +35,8 @@ class VideoLink:
 def find_videos(text: str) -> list[VideoLink]:
     """Every distinct TikTok video link, in order; the same video twice counts once."""
     links: list[VideoLink] = []
-    if "tiktok" not in text and "tiktok" not in text.lower():
+    lowered = text.lower()
+    if "tiktok" not in lowered:
         return links
     seen: set[str] = set()
     for m in _VIDEO.finditer(text):
@@ -44,7 +45,8 @@ def find_videos(text: str) -> list[VideoLink]:
         if url not in seen:
             seen.add(url)
             links.append(VideoLink(url, m.group("id"), "@" + handle, m.start(), m.end()))
-    for m in _SHORT.finditer(text):
+    short = ("vm.tiktok", "vt.tiktok", "tiktok.com/t/")
+    for m in _SHORT.finditer(text) if any(s in lowered for s in short) else ():
         url = m.group()
         if not url.lower().startswith("http"):
             url = "https://" + url
