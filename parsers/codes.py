@@ -9,10 +9,11 @@ has already had zero-width characters removed (see `normalize_text`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import regex
+
+from parsers.caseless import aligned_lower
 
 CODE_MIN = 40
 CODE_MAX = 120
@@ -167,27 +168,55 @@ def _assemble(text: str, pos: int, links: _Links) -> tuple[str, int]:
 
 _CLASS_RUNS = regex.compile(r"[A-Z]+|[a-z]+|[0-9]+|[^A-Za-z0-9]+")
 # Nothing can be a code (or a damaged one) without one of these; most prose has neither.
-# The stdlib engine scans these plain ASCII classes several times faster than `regex`; the
-# look-behind (not inside a word, a path or a query) is checked on the few hits in Python.
-_CANDIDATE = re.compile(r"#[A-Za-z0-9+/]{8}|[A-Za-z0-9+/]{30,}")
+# '#' and eight base64 characters, or a bare run of thirty that a label announces (a code
+# that lost its '#'). The stdlib engine finds the first by its literal '#' at memchr speed;
+# a scan for the second tries every letter of every word, so it runs only in the 60
+# characters after a word every label contains. The look-behind (not inside a word, a path
+# or a query) is checked on the few hits in Python.
+_HASH_HIT = re.compile(r"#[A-Za-z0-9+/]{8}")
+_RUN_START = re.compile(r"[A-Za-z0-9+/]{30}")
+_LONG_RUN = re.compile(r"[A-Za-z0-9+/]{30,}")
+_LABEL_WORDS = ("code", "key", "digo", "codice")  # one is in every match of _LABEL
 _NOT_AFTER_HASH = frozenset("/&?=#%.-_")
 _NOT_AFTER_RUN = frozenset("/+=#&?%.-_")
 
 
-def _candidates(text: str) -> Iterator[re.Match[str]]:
-    for hit in _CANDIDATE.finditer(text):
-        start = hit.start()
-        before = text[start - 1] if start else " "
-        banned = _NOT_AFTER_HASH if text[start] == "#" else _NOT_AFTER_RUN
-        if before not in banned and not before.isalnum():
-            yield hit
+def _candidates(text: str, labels: re.Pattern[str] | None = None) -> list[re.Match[str]]:
+    """Code-like runs in text order: every '#' one, and the bare ones a label may announce."""
+    hits = list(_HASH_HIT.finditer(text))
+    windows = []
+    lowered = aligned_lower(text)
+    for word in _LABEL_WORDS:
+        at = lowered.find(word)
+        while at >= 0:
+            windows.append((at, at + len(word) + _LABEL_WINDOW))
+            at = lowered.find(word, at + 1)
+    if labels is not None:
+        windows += [(m.start(), m.end() + _LABEL_WINDOW) for m in labels.finditer(text)]
+    if windows:
+        starts = {
+            m.start()
+            for lo, hi in windows
+            for m in _RUN_START.finditer(text, lo, min(len(text), hi + 30))
+        }
+        runs = (_LONG_RUN.match(text, start) for start in sorted(starts))
+        hits = sorted([*hits, *(m for m in runs if m)], key=lambda m: m.start())
+    return [hit for hit in hits if _free_start(text, hit.start())]
+
+
+def _free_start(text: str, start: int) -> bool:
+    before = text[start - 1] if start else " "
+    banned = _NOT_AFTER_HASH if text[start] == "#" else _NOT_AFTER_RUN
+    return before not in banned and not before.isalnum()
 
 
 def may_hold_code(text: str, labels: re.Pattern[str] | None = None) -> bool:
     """A cheap test that rules out most text before the real search."""
+    if any(_free_start(text, hit.start()) for hit in _HASH_HIT.finditer(text)):
+        return True
     return any(
-        hit.group()[0] == "#" or _is_labelled(text, hit.start(), labels)
-        for hit in _candidates(text)
+        hit.group()[0] != "#" and _is_labelled(text, hit.start(), labels)
+        for hit in _candidates(text, labels)
     )
 
 
@@ -225,7 +254,7 @@ def find_codes(
     """
     hits = [
         (hit, labelled)
-        for hit in _candidates(text)
+        for hit in _candidates(text, labels)
         if (labelled := _is_labelled(text, hit.start(), labels)) or hit.group()[0] == "#"
     ]
     if not hits:
