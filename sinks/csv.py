@@ -6,9 +6,10 @@ neutralized so an email cannot plant a formula in whoever opens the file.
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,17 +48,17 @@ class CsvSink:
 
     def read(self) -> tuple[dict[str, Record], dict[str, Record]]:
         """The stored code rows and review items, keyed."""
-        return dict(self._table(self.path).rows), dict(self._table(self.failures_path).rows)
+        return self._table(self.path).all_rows(), self._table(self.failures_path).all_rows()
 
     def code_rows(self) -> list[Record]:
-        return list(self._table(self.path).rows.values())
+        return list(self._table(self.path).all_rows().values())
 
     def set_statuses(self, statuses: Mapping[str, str]) -> None:
         table = self._table(self.failures_path)
         changed = {
-            key: {**table.rows[key], "status": status}
+            key: {**stored, "status": status}
             for key, status in statuses.items()
-            if key in table.rows and table.rows[key].get("status") != status
+            if (stored := table.get(key)) is not None and stored.get("status") != status
         }
         if changed:
             table.upsert(changed)
@@ -65,41 +66,46 @@ class CsvSink:
 
     def write(self, batch: Sequence[Extraction]) -> WriteStats:
         codes, failures = self._table(self.path), self._table(self.failures_path)
-        result = merge(codes.rows, failures.rows, batch, self.expiry)
+        expiries = ((key, facts[0], facts[1]) for key, facts in codes.facts.items())
+        result = merge(codes.stored, failures.stored, batch, self.expiry, expiries=expiries)
         if result.codes or not self.path.exists():
-            codes.upsert({k: {**codes.rows.get(k, {}), **r} for k, r in result.codes.items()})
+            codes.upsert({k: {**(codes.get(k) or {}), **r} for k, r in result.codes.items()})
             self._save(codes)
         if result.failures or result.cleared or not self.failures_path.exists():
-            changed = {k: {**failures.rows.get(k, {}), **r} for k, r in result.failures.items()}
+            changed = {k: {**(failures.get(k) or {}), **r} for k, r in result.failures.items()}
             for key in result.cleared:  # its email now parses: out of the queue, row kept
-                if key in failures.rows:
-                    changed[key] = {**failures.rows[key], "status": "resolved"}
+                if (stored := failures.get(key)) is not None:
+                    changed[key] = {**stored, "status": "resolved"}
             failures.upsert(changed)
             self._save(failures)
+        statuses = {key: facts[0] for key, facts in failures.facts.items()}
         return WriteStats(
             inserted=result.inserted,
             updated=result.updated,
             unchanged=result.unchanged,
             refreshed=result.refreshed,
-            failures_open=sum(
-                1 for f in failures.rows.values() if f.get("status", "open") == "open"
-            ),
+            failures_open=sum(1 for status in statuses.values() if status in ("open", "")),
             failures_cleared=len(result.cleared),
-            statuses={key: f.get("status", "") for key, f in failures.rows.items()},
+            statuses=statuses,
         )
 
     def _table(self, path: Path) -> _Table:
         signature = _signature(path)
         table = self._tables.get(path)
         if table is None or table.signature != signature:
-            base = CODE_COLUMNS if path == self.path else FAILURE_COLUMNS
+            base, facts = (
+                (CODE_COLUMNS, ("expires_at", "expiry_status"))
+                if path == self.path
+                else (FAILURE_COLUMNS, ("status",))
+            )
             rows, extra = _load(path, base)
-            table = self._tables[path] = _Table(path, base + extra, rows, signature)
+            table = _Table(path, base + extra, facts, rows, signature)
+            self._tables[path] = table
         return table
 
     def _save(self, table: _Table) -> None:
         try:
-            _save(table.path, table.data())
+            _save(table.path, table.pieces())
         except BaseException:
             # The rows in memory are ahead of the file now: read the file again next time.
             del self._tables[table.path]
@@ -108,44 +114,93 @@ class CsvSink:
 
 
 class _Table:
-    """One file's rows, and their CSV text kept in chunks so a write re-serializes only what
-    changed: a backfill adds rows batch after batch, and serializing every row again each time
-    made the sink cost a third as much as parsing the mail."""
+    """One file's rows, kept as their CSV bytes in chunks: a write serializes only the chunks
+    that changed (a backfill adds rows batch after batch; serializing every row each time made
+    the sink cost a third as much as parsing the mail), and a row is parsed back only when a
+    batch touches it, so memory holds the file's bytes rather than a dict per row.
+
+    `facts` keeps the few columns a merge reads on every row (expiry, review status).
+    """
 
     def __init__(
         self,
         path: Path,
         columns: tuple[str, ...],
+        fact_columns: tuple[str, ...],
         rows: dict[str, Record],
         signature: tuple[int, int],
     ) -> None:
         self.path = path
         self.columns = columns
-        self.rows = rows
+        self.fact_columns = fact_columns
         self.signature = signature  # the file's when last read or written by us
+        self.facts: dict[str, tuple[str, ...]] = {}
+        self.stored = _StoredRows(self)
         self._header = _csv_bytes([], columns, header=True)
-        self._chunks: list[_Chunk] = [_Chunk(list(rows))] if rows else []
-        self._chunk_of: dict[str, _Chunk] = {key: self._chunks[0] for key in rows}
+        self._chunks: list[_Chunk] = []
+        self._chunk_of: dict[str, _Chunk] = {}
+        if rows:
+            self.upsert(rows)
+
+    def get(self, key: str) -> Record | None:
+        chunk = self._chunk_of.get(key)
+        return None if chunk is None else self._rows(chunk)[key]
+
+    def all_rows(self) -> dict[str, Record]:
+        return {key: row for chunk in self._chunks for key, row in self._rows(chunk).items()}
 
     def upsert(self, changed: Mapping[str, Record]) -> None:
-        added = []
+        added: dict[str, Record] = {}
         for key, record in changed.items():
             chunk = self._chunk_of.get(key)
             if chunk is None:
-                added.append(key)
+                added[key] = record
             else:
+                self._rows(chunk)[key] = record
                 chunk.data = None
-            self.rows[key] = record
+            self.facts[key] = tuple(record.get(c) or "" for c in self.fact_columns)
         if added:
-            chunk = _Chunk(added)
+            chunk = _Chunk(list(added), rows=added)
             self._chunks.append(chunk)
             self._chunk_of.update(dict.fromkeys(added, chunk))
 
-    def data(self) -> bytes:
+    def pieces(self) -> list[bytes]:
+        """The file's bytes, in pieces: written one by one, never joined in memory."""
         for chunk in self._chunks:
             if chunk.data is None:
-                chunk.data = _csv_bytes([self.rows[k] for k in chunk.keys], self.columns)
-        return _BOM + self._header + b"".join(chunk.data or b"" for chunk in self._chunks)
+                rows = self._rows(chunk)
+                chunk.data = _csv_bytes([rows[k] for k in chunk.keys], self.columns)
+            chunk.rows = None  # the bytes hold them now
+        return [_BOM, self._header, *(chunk.data or b"" for chunk in self._chunks)]
+
+    def _rows(self, chunk: _Chunk) -> dict[str, Record]:
+        if chunk.rows is None:
+            assert chunk.data is not None
+            rows = _parse(self._header + chunk.data, self.path, self.columns[0])
+            chunk.rows = {key: rows[key] for key in chunk.keys}
+        return chunk.rows
+
+
+class _StoredRows(Mapping[str, Record]):
+    """A table's rows for `merge`, which looks up only the keys a batch brings."""
+
+    def __init__(self, table: _Table) -> None:
+        self._table = table
+
+    def __getitem__(self, key: str) -> Record:
+        row = self._table.get(key)
+        if row is None:
+            raise KeyError(key)
+        return row
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._table.facts
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table.facts)
+
+    def __len__(self) -> int:
+        return len(self._table.facts)
 
 
 @dataclass(slots=True)
@@ -153,6 +208,7 @@ class _Chunk:
     keys: list[str]  # in the file's order, which is the order the rows were first written
     # UTF-8: as str, one emoji in a chunk would store all of it at four bytes a character.
     data: bytes | None = None  # None: to be serialized again
+    rows: dict[str, Record] | None = None  # parsed back from `data` while a batch needs them
 
 
 def _signature(path: Path) -> tuple[int, int]:
@@ -177,11 +233,24 @@ def _load(path: Path, columns: tuple[str, ...]) -> tuple[dict[str, Record], tupl
     if key not in frame.columns:
         raise TerminalSinkError(f"{path} has no '{key}' column; is it a sparkcodes file?")
     extra = tuple(c for c in frame.columns if c not in columns)
+    return _records(frame, key), extra
+
+
+def _parse(data: bytes, path: Path, key: str) -> dict[str, Record]:
+    """Rows this sink serialized itself (a chunk with the header line before it)."""
+    try:
+        frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:  # our own bytes: not expected
+        raise TerminalSinkError(f"cannot read back rows of {path}: {exc}") from exc
+    return _records(frame, key)
+
+
+def _records(frame: pd.DataFrame, key: str) -> dict[str, Record]:
     rows: dict[str, Record] = {}
     for record in frame.to_dict(orient="records"):
         clean = {str(k): restore(str(v)) for k, v in record.items()}
         rows[clean[key]] = clean
-    return rows, extra
+    return rows
 
 
 def _csv_bytes(rows: Sequence[Record], columns: tuple[str, ...], *, header: bool = False) -> bytes:
@@ -193,13 +262,13 @@ def _csv_bytes(rows: Sequence[Record], columns: tuple[str, ...], *, header: bool
     return str(text).encode("utf-8", errors="replace")  # a lone surrogate must not stop a run
 
 
-def _save(path: Path, data: bytes) -> None:
+def _save(path: Path, pieces: Iterable[bytes]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+                fh.writelines(pieces)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)

@@ -5,7 +5,7 @@ Kept apart from any storage so CSV and Sheets agree on it exactly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -92,6 +92,8 @@ def merge(
     stored_failures: Mapping[str, Mapping[str, str]],
     batch: Sequence[Extraction],
     expiry: Expiry | None = None,
+    *,
+    expiries: Iterable[tuple[str, str, str]] | None = None,
 ) -> Merge:
     """Compute the upsert of `batch` over what is stored, as text cells.
 
@@ -100,6 +102,9 @@ def merge(
     whose expiry status changed since (active → expiring → expired) are updated too, so a run
     with no new mail still keeps the sheet honest. A review item keeps the status a person
     gave it; one whose message now gives clean rows is cleared.
+
+    `expiries` gives every stored code's (key, expires_at, expiry_status) where a sink keeps
+    them apart; only the rows whose status moved on are then looked up in `stored_codes`.
     """
     expiry = expiry or Expiry()
     status_of = expiry.judge(expiry.clock())
@@ -133,12 +138,17 @@ def merge(
             key = failure_id(extraction.rows[0].identity.message_id)
             if key in stored_failures:
                 out.cleared.add(key)
-    for key, stored in stored_codes.items():
+    if expiries is None:
+        expiries = (
+            (key, row.get("expires_at", ""), row.get("expiry_status", ""))
+            for key, row in stored_codes.items()
+        )
+    for key, expires_at, current_status in expiries:
         if key in out.codes:
             continue
-        status = status_of(stored.get("expires_at", ""))
-        if status != stored.get("expiry_status", ""):
-            out.codes[key] = {**stored, "expiry_status": status}
+        status = status_of(expires_at)
+        if status != current_status:
+            out.codes[key] = {**stored_codes[key], "expiry_status": status}
             out.refreshed += 1
     return out
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pandas as pd
 import pytest
 
 import sinks.csv
+from parsers.durations import expiry
 from parsers.records import (
     CodeRow,
     DurationSource,
@@ -20,6 +22,7 @@ from parsers.records import (
 )
 from sinks import TerminalSinkError
 from sinks.csv import CsvSink
+from sinks.upsert import Expiry
 
 CODE = "#Ob5kzYC2/lQ3pR9vFh8wXtE0sN7mKd1UaGcJ4yB6iZrHqT+PeVxW2o3LnMfSgDuA0="
 
@@ -151,7 +154,7 @@ def test_a_failed_save_is_not_remembered_as_written(
     sink.write([row(_code(1))])
     real_save = sinks.csv._save
 
-    def full_disk(path: Path, data: bytes) -> None:
+    def full_disk(path: Path, pieces: Iterable[bytes]) -> None:
         raise TerminalSinkError(f"cannot write {path}: No space left on device")
 
     monkeypatch.setattr(sinks.csv, "_save", full_disk)
@@ -161,3 +164,34 @@ def test_a_failed_save_is_not_remembered_as_written(
     stats = sink.write([row(_code(2))])  # the run retries the batch
     assert stats.inserted == 1
     assert list(read(tmp_path / "codes.csv")["spark_code"]) == [_code(1), _code(2)]
+
+
+def test_a_quiet_write_moves_expiry_status_on_and_keeps_the_rest(tmp_path: Path) -> None:
+    """Stored rows live as CSV bytes between batches; the refresh reads them back whole."""
+    now = [datetime(2026, 11, 2, tzinfo=UTC)]
+    sink = CsvSink(
+        tmp_path / "codes.csv",
+        tmp_path / "failures.csv",
+        Expiry(warn_days=7, clock=lambda: now[0]),
+    )
+
+    def expiring(code: str, days: int, message_id: str) -> Extraction:
+        r = row(code, days=days, message_id=message_id).rows[0]
+        assert r.authorized_at is not None
+        return Extraction((dataclasses.replace(r, expires_at=expiry(r.authorized_at, days)),), None)
+
+    sink.write([expiring(_code(1), 30, "<m1@x>"), expiring(_code(2), 365, "<m2@x>")])
+    frame = read(tmp_path / "codes.csv")
+    frame["Notes"] = ["boosted", ""]
+    frame.to_csv(tmp_path / "codes.csv", index=False, encoding="utf-8-sig")
+    assert list(frame["expiry_status"]) == ["active", "active"]
+    now[0] = datetime(2026, 11, 28, tzinfo=UTC)  # code 1 ends Dec 1: within the week
+    stats = sink.write([])
+    assert stats.refreshed == 1
+    frame = read(tmp_path / "codes.csv")
+    assert list(frame["expiry_status"]) == ["expiring", "active"]
+    assert list(frame["Notes"]) == ["boosted", ""]
+    assert list(frame["creator_email"]) == ["mia@example.com", "mia@example.com"]
+    now[0] = datetime(2026, 12, 2, tzinfo=UTC)
+    sink.write([])  # the same sink again: its own bytes, not the file, this time
+    assert list(read(tmp_path / "codes.csv")["expiry_status"]) == ["expired", "active"]
