@@ -6,19 +6,22 @@ neutralized so an email cannot plant a formula in whoever opens the file.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, TypeVar
 
 import pandas as pd
 
 from parsers.records import CODE_COLUMNS, FAILURE_COLUMNS, Extraction
-from sinks import TerminalSinkError, WriteStats
+from sinks import RetryableSinkError, TerminalSinkError, WriteStats
 from sinks.upsert import Expiry, Record, merge
 
+T = TypeVar("T")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _BOM = "\ufeff".encode()  # so Excel reads the file as UTF-8
 
@@ -32,6 +35,10 @@ def restore(value: str) -> str:
     if value.startswith("'") and value[1:].startswith(_FORMULA_START):
         return value[1:]
     return value
+
+
+class _FileChanged(RetryableSinkError):
+    """The file is not the one this sink last read or wrote: someone saved it meanwhile."""
 
 
 class CsvSink:
@@ -48,12 +55,28 @@ class CsvSink:
 
     def read(self) -> tuple[dict[str, Record], dict[str, Record]]:
         """The stored code rows and review items, keyed."""
-        return self._table(self.path).all_rows(), self._table(self.failures_path).all_rows()
+        return self._again_if_changed(
+            lambda: (self._table(self.path).all_rows(), self._table(self.failures_path).all_rows())
+        )
 
     def code_rows(self) -> list[Record]:
-        return list(self._table(self.path).all_rows().values())
+        return self._again_if_changed(lambda: list(self._table(self.path).all_rows().values()))
 
     def set_statuses(self, statuses: Mapping[str, str]) -> None:
+        self._again_if_changed(lambda: self._set_statuses(statuses))
+
+    def write(self, batch: Sequence[Extraction]) -> WriteStats:
+        return self._again_if_changed(lambda: self._write(batch))
+
+    def _again_if_changed(self, action: Callable[[], T]) -> T:
+        """Once more from a fresh read when a person saved the file while we used it."""
+        try:
+            return action()
+        except _FileChanged:
+            self._tables.clear()
+            return action()
+
+    def _set_statuses(self, statuses: Mapping[str, str]) -> None:
         table = self._table(self.failures_path)
         changed = {
             key: {**stored, "status": status}
@@ -64,7 +87,7 @@ class CsvSink:
             table.upsert(changed)
             self._save(table)
 
-    def write(self, batch: Sequence[Extraction]) -> WriteStats:
+    def _write(self, batch: Sequence[Extraction]) -> WriteStats:
         codes, failures = self._table(self.path), self._table(self.failures_path)
         expiries = ((key, facts[0], facts[1]) for key, facts in codes.facts.items())
         result = merge(codes.stored, failures.stored, batch, self.expiry, expiries=expiries)
@@ -105,21 +128,21 @@ class CsvSink:
 
     def _save(self, table: _Table) -> None:
         try:
-            _save(table.path, table.pieces())
+            table.save()
         except BaseException:
             # The rows in memory are ahead of the file now: read the file again next time.
-            del self._tables[table.path]
+            self._tables.pop(table.path, None)
             raise
         table.signature = _signature(table.path)
 
 
 class _Table:
-    """One file's rows, kept as their CSV bytes in chunks: a write serializes only the chunks
-    that changed (a backfill adds rows batch after batch; serializing every row each time made
-    the sink cost a third as much as parsing the mail), and a row is parsed back only when a
-    batch touches it, so memory holds the file's bytes rather than a dict per row.
-
-    `facts` keeps the few columns a merge reads on every row (expiry, review status).
+    """One file's rows, as chunks of the file: a write serializes only the chunks that changed
+    (a backfill adds rows batch after batch; serializing every row each time made the sink
+    cost a third as much as parsing the mail) and copies the others from the file it replaces.
+    A row is parsed back from the file only when a batch touches it, so memory holds the keys
+    and `facts`, the few columns a merge reads on every row (expiry, review status), whatever
+    the size of the file.
     """
 
     def __init__(
@@ -157,26 +180,51 @@ class _Table:
                 added[key] = record
             else:
                 self._rows(chunk)[key] = record
-                chunk.data = None
+                chunk.span = None
             self.facts[key] = tuple(record.get(c) or "" for c in self.fact_columns)
         if added:
             chunk = _Chunk(list(added), rows=added)
             self._chunks.append(chunk)
             self._chunk_of.update(dict.fromkeys(added, chunk))
 
-    def pieces(self) -> list[bytes]:
-        """The file's bytes, in pieces: written one by one, never joined in memory."""
-        for chunk in self._chunks:
-            if chunk.data is None:
-                rows = self._rows(chunk)
-                chunk.data = _csv_bytes([rows[k] for k in chunk.keys], self.columns)
-            chunk.rows = None  # the bytes hold them now
-        return [_BOM, self._header, *(chunk.data or b"" for chunk in self._chunks)]
+    def save(self) -> None:
+        """Write the whole file anew (atomically), then remember where each chunk landed."""
+        spans: list[tuple[int, int]] = []
+
+        def pieces(old: BinaryIO | None) -> Iterator[bytes]:
+            if old is not None:
+                self._check(old)
+            offset = len(_BOM) + len(self._header)
+            yield _BOM + self._header
+            for chunk in self._chunks:
+                if chunk.span is not None and old is not None:
+                    old.seek(chunk.span[0])
+                    data = old.read(chunk.span[1])
+                else:
+                    rows = self._rows(chunk)
+                    data = _csv_bytes([rows[k] for k in chunk.keys], self.columns)
+                spans.append((offset, len(data)))
+                offset += len(data)
+                yield data
+
+        _save(self.path, pieces)
+        for chunk, span in zip(self._chunks, spans, strict=True):
+            chunk.span, chunk.rows = span, None  # the file holds them now
+
+    def _check(self, fh: BinaryIO) -> None:
+        """Chunks are byte ranges of the file as this table last saw it: nothing else will do."""
+        st = os.fstat(fh.fileno())
+        if (st.st_mtime_ns, st.st_size) != self.signature:
+            raise _FileChanged(f"{self.path} changed while sparkcodes was writing it")
 
     def _rows(self, chunk: _Chunk) -> dict[str, Record]:
         if chunk.rows is None:
-            assert chunk.data is not None
-            rows = _parse(self._header + chunk.data, self.path, self.columns[0])
+            assert chunk.span is not None
+            with open(self.path, "rb") as fh:
+                self._check(fh)
+                fh.seek(chunk.span[0])
+                data = fh.read(chunk.span[1])
+            rows = _parse(self._header + data, self.path, self.columns[0])
             chunk.rows = {key: rows[key] for key in chunk.keys}
         return chunk.rows
 
@@ -206,9 +254,8 @@ class _StoredRows(Mapping[str, Record]):
 @dataclass(slots=True)
 class _Chunk:
     keys: list[str]  # in the file's order, which is the order the rows were first written
-    # UTF-8: as str, one emoji in a chunk would store all of it at four bytes a character.
-    data: bytes | None = None  # None: to be serialized again
-    rows: dict[str, Record] | None = None  # parsed back from `data` while a batch needs them
+    span: tuple[int, int] | None = None  # offset and length in the file; None: serialize again
+    rows: dict[str, Record] | None = None  # parsed back while a batch needs them
 
 
 def _signature(path: Path) -> tuple[int, int]:
@@ -262,13 +309,15 @@ def _csv_bytes(rows: Sequence[Record], columns: tuple[str, ...], *, header: bool
     return str(text).encode("utf-8", errors="replace")  # a lone surrogate must not stop a run
 
 
-def _save(path: Path, pieces: Iterable[bytes]) -> None:
+def _save(path: Path, pieces: Callable[[BinaryIO | None], Iterable[bytes]]) -> None:
+    """Write `pieces(old file)` to a temporary file, then rename it over `path`."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.writelines(pieces)
+            with os.fdopen(fd, "wb") as fh, contextlib.ExitStack() as stack:
+                old = stack.enter_context(open(path, "rb")) if path.exists() else None
+                fh.writelines(pieces(old))
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 import pytest
@@ -154,7 +155,7 @@ def test_a_failed_save_is_not_remembered_as_written(
     sink.write([row(_code(1))])
     real_save = sinks.csv._save
 
-    def full_disk(path: Path, pieces: Iterable[bytes]) -> None:
+    def full_disk(path: Path, pieces: Callable[[BinaryIO | None], Iterable[bytes]]) -> None:
         raise TerminalSinkError(f"cannot write {path}: No space left on device")
 
     monkeypatch.setattr(sinks.csv, "_save", full_disk)
@@ -195,3 +196,29 @@ def test_a_quiet_write_moves_expiry_status_on_and_keeps_the_rest(tmp_path: Path)
     now[0] = datetime(2026, 12, 2, tzinfo=UTC)
     sink.write([])  # the same sink again: its own bytes, not the file, this time
     assert list(read(tmp_path / "codes.csv")["expiry_status"]) == ["expired", "active"]
+
+
+def test_a_file_saved_by_a_person_mid_write_is_read_again_not_overwritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between batches the sink keeps byte ranges of its file; if the file changed under it,
+    it must neither copy stale ranges nor lose the person's edit."""
+    path = tmp_path / "codes.csv"
+    sink = CsvSink(path, tmp_path / "failures.csv")
+    sink.write([row(_code(1))])
+    real_save = sinks.csv._Table.save
+    edits = []
+
+    def person_saves_first(table: sinks.csv._Table) -> None:
+        if not edits and table.path == path:
+            frame = read(path)
+            frame["Notes"] = ["paused by Dana"]
+            frame.to_csv(path, index=False, encoding="utf-8-sig")
+            edits.append(True)
+        real_save(table)
+
+    monkeypatch.setattr(sinks.csv._Table, "save", person_saves_first)
+    assert sink.write([row(_code(2), message_id="<m2@x>")]).inserted == 1
+    frame = read(path)
+    assert list(frame["spark_code"]) == [_code(1), _code(2)]
+    assert list(frame["Notes"]) == ["paused by Dana", ""]
