@@ -220,10 +220,13 @@ class _Table:
     def _rows(self, chunk: _Chunk) -> dict[str, Record]:
         if chunk.rows is None:
             assert chunk.span is not None
-            with open(self.path, "rb") as fh:
-                self._check(fh)
-                fh.seek(chunk.span[0])
-                data = fh.read(chunk.span[1])
+            try:
+                with open(self.path, "rb") as fh:
+                    self._check(fh)
+                    fh.seek(chunk.span[0])
+                    data = fh.read(chunk.span[1])
+            except FileNotFoundError as exc:
+                raise _FileChanged(f"{self.path} was removed while sparkcodes used it") from exc
             rows = _parse(self._header + data, self.path, self.columns[0])
             chunk.rows = {key: rows[key] for key in chunk.keys}
         return chunk.rows
