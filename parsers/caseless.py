@@ -11,8 +11,9 @@ from __future__ import annotations
 
 
 def aligned_lower(text: str) -> str:
-    """`text.lower()`, with any character that would change length left unlowered."""
+    """`text.lower()`, with any character that would change length left unlowered, except
+    'İ' (Turkish dotted capital I), which becomes 'i' as a case-insensitive match reads it."""
     lowered = text.lower()
     if len(lowered) == len(text):
         return lowered
-    return "".join(low if len(low := c.lower()) == 1 else c for c in text)
+    return "".join(low if len(low := c.lower()) == 1 else "i" if c == "İ" else c for c in text)

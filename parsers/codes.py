@@ -220,9 +220,9 @@ def may_hold_code(text: str, labels: re.Pattern[str] | None = None) -> bool:
     )
 
 
-def candidate_texts(text: str) -> set[str]:
+def candidate_texts(text: str, labels: re.Pattern[str] | None = None) -> set[str]:
     """The code-like runs in `text`, to tell whether another rendering could hold more."""
-    return {hit.group() for hit in _candidates(text)}
+    return {hit.group() for hit in _candidates(text, labels)}
 
 
 class _Links:

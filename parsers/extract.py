@@ -152,7 +152,7 @@ def _extract(raw: bytes, source: str, opts: Options, received_at: datetime | Non
 
     parts = _parts(message, opts)
     found = any(p.found for p in parts)
-    if not found and _use_html(message):
+    if not found and _use_html(message, opts.label_pattern):
         parts = _parts(message, opts)
         found = any(p.found for p in parts)
 
@@ -181,20 +181,20 @@ def _campaign(message: DecodedMessage, parts: list[_Part], rules: Sequence[Campa
     return None
 
 
-def _use_html(message: DecodedMessage) -> bool:
+def _use_html(message: DecodedMessage, labels: re.Pattern[str] | None) -> bool:
     """Read the HTML alternative instead of the plain part, in this message and the ones
     attached to it, where it may show a code the plain part does not (a code split across
     <span>s, a plain part that is a stub); whether any message changed."""
     changed = False
     if message.alternative_html:
-        known = candidate_texts(normalize_text(message.text))
-        text = message.alternative_text(lambda t: bool(candidate_texts(t) - known))
+        known = candidate_texts(normalize_text(message.text), labels)
+        text = message.alternative_text(lambda t: bool(candidate_texts(t, labels) - known))
         message.alternative_html = []
         if text is not None:
             message.text = text
             changed = True
     for inner in message.attached:
-        changed = _use_html(inner) or changed
+        changed = _use_html(inner, labels) or changed
     return changed
 
 

@@ -169,10 +169,11 @@ _ATTRIBUTION = regex.compile(
 )
 # Where a header block, a separator or a quote may start, looked for in "\n" + the lower-cased
 # body: a literal first character and case-sensitive labels let the stdlib engine skip ahead,
-# several times faster than `^` with (?im) on every body.
+# several times faster than `^` with (?im) on every body. Nothing may consume a line's final
+# "\n" (hence the look-ahead): the next line's hint starts with it.
 _HINT = re.compile(
     r"\n[ \t>]*(?:\**(?:" + _LABEL_ALT + r")\**[ \t]*[:：]|-{2,}|_{8,}|>|"
-    r"(?:on|am|le|el|em|il|op|den)\s|begin|anfang|d[ée]but|inicio|in[íi]cio|come[çc]o|inizio)"
+    r"(?:on|am|le|el|em|il|op|den)(?=\s)|begin|anfang|d[ée]but|inicio|in[íi]cio|come[çc]o|inizio)"
 )
 _MAILTO = regex.compile(r"(?i)[<\[]\s*mailto:[^>\]]*[>\]]")
 _ADDRESS = regex.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")

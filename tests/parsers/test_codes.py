@@ -31,6 +31,8 @@ def codes_in(text: str) -> list[str]:
         f"My Spark code is {BODY} ok",  # lost '#', labelled
         f"Autorisierungscode: {BODY}",
         f"código: {BODY}",
+        f"CÓDİGO: {BODY}",  # Turkish dotted capital I: a label all the same
+        f"CODİCE {BODY}",
         f"> {CODE[:31]}\n> {CODE[31:]}",  # inside a quote, wrapped
     ],
 )

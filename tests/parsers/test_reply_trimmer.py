@@ -53,3 +53,16 @@ def test_every_body_extracts_without_error(path: Path) -> None:
     result = extract(path.read_bytes(), path.name)
     assert result.failure is not None and not result.rows
     assert result.failure.reason is Reason.NO_CODE_FOUND
+
+
+@pytest.mark.parametrize("word", ["am", "Le", "op", "> on"])
+def test_a_one_word_line_does_not_hide_the_header_block_below_it(word: str) -> None:
+    """'am', 'le', 'op' start a reply attribution in some languages; a line holding only the
+    word must not swallow the next line's chance to start a forward."""
+    text = (
+        f"Here it is, see below\n{word}\nFrom: Jo Brand <jo@brand.example>\n"
+        "Date: Tue, 3 Nov 2026 09:00\nSubject: code\n\nSpark code below\n"
+    )
+    split = split_first(text)
+    assert split is not None
+    assert (split.kind, split.sender_email) == ("forward", "jo@brand.example")

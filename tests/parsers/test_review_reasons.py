@@ -61,6 +61,17 @@ def test_extra_code_label_and_period_phrase_from_rules() -> None:
     assert [(r.spark_code, r.duration_days) for r in result.rows] == [(A, 60)]
 
 
+def test_extra_code_label_in_the_html_alternative_only() -> None:
+    """A plain part that is a stub, the code in the HTML under the team's own label."""
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "Mia <mia@example.net>", "spark@brand.example", "x"
+    msg["Message-ID"] = "<voucher@example.net>"
+    msg.set_content("Hi, the details are in the HTML version.")
+    msg.add_alternative(f"<p>Voucher: <b>{A[1:]}</b></p>", subtype="html")
+    result = extract(msg.as_bytes(), "t", options=Options(code_labels=("voucher",)))
+    assert [r.spark_code for r in result.rows] == [A]
+
+
 def test_campaign_by_subject_tag_plus_address_and_domain() -> None:
     rules = Options(
         campaigns=(
