@@ -24,6 +24,7 @@ from sinks.upsert import Expiry, Record, merge
 T = TypeVar("T")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _BOM = "\ufeff".encode()  # so Excel reads the file as UTF-8
+_CHUNK_ROWS = 500  # rows of a file read from disk per chunk: what an old row's update rewrites
 
 
 def neutralize(value: str) -> str:
@@ -101,6 +102,8 @@ class CsvSink:
                     changed[key] = {**stored, "status": "resolved"}
             failures.upsert(changed)
             self._save(failures)
+        codes.forget()
+        failures.forget()
         statuses = {key: facts[0] for key, facts in failures.facts.items()}
         return WriteStats(
             inserted=result.inserted,
@@ -162,8 +165,9 @@ class _Table:
         self._header = _csv_bytes([], columns, header=True)
         self._chunks: list[_Chunk] = []
         self._chunk_of: dict[str, _Chunk] = {}
-        if rows:
-            self.upsert(rows)
+        keys = list(rows)
+        for start in range(0, len(keys), _CHUNK_ROWS):  # a file read from disk, in chunks
+            self.upsert({key: rows[key] for key in keys[start : start + _CHUNK_ROWS]})
 
     def get(self, key: str) -> Record | None:
         chunk = self._chunk_of.get(key)
@@ -186,6 +190,12 @@ class _Table:
             chunk = _Chunk(list(added), rows=added)
             self._chunks.append(chunk)
             self._chunk_of.update(dict.fromkeys(added, chunk))
+
+    def forget(self) -> None:
+        """Drop rows parsed back for a lookup: the file holds them."""
+        for chunk in self._chunks:
+            if chunk.span is not None:
+                chunk.rows = None
 
     def save(self) -> None:
         """Write the whole file anew (atomically), then remember where each chunk landed."""
@@ -227,6 +237,8 @@ class _Table:
                     data = fh.read(chunk.span[1])
             except FileNotFoundError as exc:
                 raise _FileChanged(f"{self.path} was removed while sparkcodes used it") from exc
+            except OSError as exc:
+                raise TerminalSinkError(f"cannot read {self.path}: {exc.strerror or exc}") from exc
             rows = _parse(self._header + data, self.path, self.columns[0])
             chunk.rows = {key: rows[key] for key in chunk.keys}
         return chunk.rows

@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pandas as pd
 import pytest
@@ -222,3 +222,23 @@ def test_a_file_saved_by_a_person_mid_write_is_read_again_not_overwritten(
     frame = read(path)
     assert list(frame["spark_code"]) == [_code(1), _code(2)]
     assert list(frame["Notes"]) == ["paused by Dana", ""]
+
+
+def test_an_unreadable_file_is_a_sink_error_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows are read back from the file when a batch touches them (a resend here); a file
+    another program holds locked must end as a clear error."""
+    path = tmp_path / "codes.csv"
+    sink = CsvSink(path, tmp_path / "failures.csv")
+    sink.write([row()])
+    real_open = open
+
+    def locked(file: object, *args: Any, **kwargs: Any) -> Any:
+        if str(file) == str(path):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(sinks.csv, "open", locked, raising=False)
+    with pytest.raises(TerminalSinkError, match="Permission denied"):
+        sink.write([row(day=9)])  # the same code from a later email: needs the stored row
