@@ -89,7 +89,7 @@ import pipeline.run as run_module
 import sinks
 from benchmarks import corpus
 from benchmarks.bench_parse import baseline_one
-from benchmarks.report import ROOT, machine, profile_table
+from benchmarks.report import ROOT, machine, profile_tops
 from config.settings import ImapSettings
 from parsers.extract import Options
 from pipeline.imap import Mailbox
@@ -852,13 +852,7 @@ def profile(args: argparse.Namespace) -> int:
         )
         if ct:
             print(f"  {label:<44}{ct:8.3f} s {100 * ct / total:5.1f}%")
-    ours = [
-        (k, v) for k, v in entries.items() if str(Path(k[0]).resolve()).startswith(PROJECT_DIRS)
-    ]
-    ours.sort(key=lambda kv: -kv[1][3])
-    profile_table(ours[:25], "top 25 by cumulative time in parsers/, pipeline/ and sinks/")
-    everything = sorted(entries.items(), key=lambda kv: -kv[1][2])
-    profile_table(everything[:25], "top 25 by own (tottime) time, everything")
+    profile_tops(entries, PROJECT_DIRS, "parsers/, pipeline/ and sinks/")
     if args.profile_out:
         print(f"\nwrote {args.profile_out} (open with: python -m pstats {args.profile_out})")
     return 0

@@ -32,7 +32,7 @@ import mailparser
 import parsers
 import pipeline
 from benchmarks.corpus import Sample, describe, generate_detailed
-from benchmarks.report import machine, profile_table
+from benchmarks.report import machine, profile_tops
 from parsers.extract import extract
 
 TARGET_RATIO = 1.5
@@ -260,13 +260,7 @@ def profile(args: argparse.Namespace) -> int:
         "slows Python code far more than C code, so read shares, not absolute times)"
     )
     _breakdown(entries, total)
-    ours = [
-        (k, v) for k, v in entries.items() if str(Path(k[0]).resolve()).startswith(PROJECT_DIRS)
-    ]
-    ours.sort(key=lambda kv: -kv[1][3])
-    profile_table(ours[:25], "top 25 by cumulative time in parsers/ and pipeline/")
-    everything = sorted(entries.items(), key=lambda kv: -kv[1][2])
-    profile_table(everything[:25], "top 25 by own (tottime) time, everything")
+    profile_tops(entries, PROJECT_DIRS, "parsers/ and pipeline/")
     if args.profile_out:
         print(f"\nwrote {args.profile_out} (open with: python -m pstats {args.profile_out})")
     return 0

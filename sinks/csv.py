@@ -104,16 +104,7 @@ class CsvSink:
             self._save(failures)
         codes.forget()
         failures.forget()
-        statuses = {key: facts[0] for key, facts in failures.facts.items()}
-        return WriteStats(
-            inserted=result.inserted,
-            updated=result.updated,
-            unchanged=result.unchanged,
-            refreshed=result.refreshed,
-            failures_open=sum(1 for status in statuses.values() if status in ("open", "")),
-            failures_cleared=len(result.cleared),
-            statuses=statuses,
-        )
+        return result.stats({key: facts[0] for key, facts in failures.facts.items()})
 
     def _table(self, path: Path) -> _Table:
         signature = _signature(path)

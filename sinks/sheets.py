@@ -208,15 +208,7 @@ class SheetsSink:
             self._call(self.http.batch_update, self.key, {"requests": chunk}, attempts=1)
         statuses = {key: rec.get("status", "") for key, (_, rec) in failures.rows.items()}
         statuses.update({key: rec["status"] for key, rec in result.failures.items()})
-        return WriteStats(
-            inserted=result.inserted,
-            updated=result.updated,
-            unchanged=result.unchanged,
-            refreshed=result.refreshed,
-            failures_open=sum(1 for v in statuses.values() if v in ("", "open")),
-            failures_cleared=len(result.cleared),
-            statuses=statuses,
-        )
+        return result.stats(statuses)
 
     def code_rows(self) -> list[Record]:
         codes, _ = self.read()

@@ -17,6 +17,7 @@ from parsers.records import (
     ReviewStatus,
     failure_id,
 )
+from sinks import WriteStats
 
 Record = dict[str, Any]
 
@@ -78,6 +79,19 @@ class Merge:
     updated: int = 0
     unchanged: int = 0
     refreshed: int = 0  # stored rows whose expiry status moved on
+
+    def stats(self, statuses: dict[str, str]) -> WriteStats:
+        """What a sink reports once it has written this merge; `statuses` are every review
+        item's status as the sink now holds it (an empty one is still open)."""
+        return WriteStats(
+            inserted=self.inserted,
+            updated=self.updated,
+            unchanged=self.unchanged,
+            refreshed=self.refreshed,
+            failures_open=sum(1 for status in statuses.values() if status in ("", "open")),
+            failures_cleared=len(self.cleared),
+            statuses=statuses,
+        )
 
 
 def cell(value: Any) -> str:
