@@ -1,0 +1,85 @@
+"""Issue 9's multilingual corpus: the right creator, code, period and video in every client.
+
+Each `tests/fixtures/multilingual/NAME.eml` is a forward or reply written with one mail
+client's real localized strings (Gmail, Outlook desktop, new Outlook/OWA, Outlook's
+"On ... wrote:" style, Apple Mail plain and '>'-quoted, Thunderbird, Yahoo) in one of 23
+languages, plus the special cases of issue 9. `NAME.expected.json` lists the records the email
+must yield, in order; only the keys given there are compared, and exactly.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from parsers.extract import extract
+from tests.conftest import FIXTURES
+
+CORPUS = FIXTURES / "multilingual"
+CASES = sorted(CORPUS.glob("*.eml"))
+CLIENTS = (
+    "gmail",
+    "outlook_desktop",
+    "outlook_web",
+    "outlook_onwrote",
+    "apple",
+    "apple_quoted",
+    "thunderbird",
+    "yahoo",
+)
+LANGUAGES = [
+    "en",
+    "es",
+    "pt",
+    "fr",
+    "de",
+    "it",
+    "nl",
+    "pl",
+    "cs",
+    "sk",
+    "hu",
+    "ro",
+    "ru",
+    "uk",
+    "tr",
+    "sv",
+    "da",
+    "no",
+    "fi",
+    "et",
+    "ja",
+    "zh",
+    "ko",
+]
+
+
+def _covers(path: Path) -> list[str]:
+    expected = json.loads(path.with_suffix(".expected.json").read_text(encoding="utf-8"))
+    covers: list[str] = expected["covers"]
+    return covers
+
+
+def test_corpus_covers_every_language_in_every_client() -> None:
+    grid = {(c, lang) for p in CASES for c in _covers(p) for lang in _covers(p)}
+    missing = [
+        (client, lang)
+        for client in CLIENTS
+        for lang in LANGUAGES
+        if (f"client_{client}", f"lang_{lang}") not in grid
+    ]
+    assert missing == []
+    assert len(CASES) >= len(LANGUAGES) * 7
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_email(path: Path) -> None:
+    expected = json.loads(path.with_suffix(".expected.json").read_text(encoding="utf-8"))
+    records = extract(path.read_bytes(), path.name).records
+    got = [
+        {k: r.get(k) for k in want} for r, want in zip(records, expected["records"], strict=False)
+    ]
+    assert got == expected["records"], expected["description"]
+    assert len(records) == len(expected["records"]), expected["description"]
