@@ -1,8 +1,9 @@
 """Issue 9's multilingual corpus: the right creator, code, period and video in every client.
 
 Each `tests/fixtures/multilingual/NAME.eml` is a forward or reply written with one mail
-client's real localized strings (Gmail, Outlook desktop, new Outlook/OWA, Outlook's
-"On ... wrote:" style, Apple Mail plain and '>'-quoted, Thunderbird, Yahoo) in one of 23
+client's real localized strings (Gmail, Outlook desktop plain and HTML, Outlook for Mac,
+new Outlook/OWA, Outlook's "On ... wrote:" style, Apple Mail plain and '>'-quoted,
+Thunderbird, Yahoo) in one of 23
 languages, plus the special cases of issue 9. `NAME.expected.json` lists the records the email
 must yield, in order; only the keys given there are compared, and exactly.
 """
@@ -28,6 +29,8 @@ CLIENTS = (
     "apple_quoted",
     "thunderbird",
     "yahoo",
+    "outlook_desktop_html",
+    "outlook_mac",
 )
 LANGUAGES = [
     "en",
