@@ -10,7 +10,9 @@ must yield, in order; only the keys given there are compared, and exactly.
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -75,6 +77,22 @@ def test_corpus_covers_every_language_in_every_client() -> None:
     ]
     assert missing == []
     assert len(CASES) >= len(LANGUAGES) * 7
+
+
+def test_corpus_matches_its_generator() -> None:
+    """The .eml/.json files are exactly what build.py writes: no hand edits, no stale files."""
+    spec = importlib.util.spec_from_file_location("multilingual_build", CORPUS / "build.py")
+    assert spec is not None and spec.loader is not None
+    build = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = build  # dataclasses look their module up while the file runs
+    try:
+        spec.loader.exec_module(build)
+        files = build.outputs()
+    finally:
+        del sys.modules[spec.name]
+    on_disk = {p.name for p in CORPUS.iterdir() if p.suffix in (".eml", ".json")}
+    assert on_disk == set(files)
+    assert [n for n, data in files.items() if (CORPUS / n).read_bytes() != data] == []
 
 
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
