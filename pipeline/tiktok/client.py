@@ -420,7 +420,9 @@ class Client:
                 tiktok_message=message,
                 request_id=rid,
             )
-        if code == MISSING_SCOPE_CODE:
+        lowered = message.lower()
+        about_scope = any(word in lowered for word in ("grant", "scope", "/tt_video/"))
+        if code == MISSING_SCOPE_CODE and (about_scope or "advertiser" not in lowered):
             scope = SCOPES.get(path, 690)
             raise MissingScope(
                 f"the access token lacks TikTok permission scope {scope} for {path} "
@@ -430,11 +432,11 @@ class Client:
                 tiktok_message=message,
                 request_id=rid,
             )
-        lowered = message.lower()
-        if code != 0 and "advertiser" in lowered and "auth" not in lowered:
+        names_advertiser = "advertiser_id" in lowered or self.advertiser_id in message
+        if code == MISSING_SCOPE_CODE or (code != 0 and names_advertiser):
             raise AdvertiserError(
                 f"TikTok refused advertiser_id {self.advertiser_id} ({code}: {message}); "
-                "check tiktok.advertiser_id",
+                "check tiktok.advertiser_id and that this advertiser authorized the app",
                 code=code,
                 tiktok_message=message,
                 request_id=rid,
