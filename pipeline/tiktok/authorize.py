@@ -153,12 +153,12 @@ def authorize_codes(
     client: Client,
     verdicts: Iterable[tuple[str, Verdict]],
     journal: AuthorizeJournal,
-    **options: float,
+    *,
+    attempts: int = 3,
+    backoff: float = 2.0,
 ) -> list[AuthorizeOutcome]:
     """``authorize_one`` for each ``(spark_code, verdict)``, one after another (authorize is
     rare next to info checks, and sequential keeps the journal order obvious)."""
-    attempts = int(options.get("attempts", 3))
-    backoff = float(options.get("backoff", 2.0))
     return [
         authorize_one(client, code, verdict, journal, attempts=attempts, backoff=backoff)
         for code, verdict in verdicts

@@ -59,30 +59,41 @@ class RateLimiter:
         if per_minute is not None:
             windows.append((per_minute, 60.0))
         self._windows = windows
-        self._sent: deque[float] = deque(maxlen=max((n for n, _ in windows), default=1))
+        self._sent: deque[list[float]] = deque(maxlen=max((n for n, _ in windows), default=1))
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
 
     def reserve(self) -> float:
         """Book the next free send time and return it (on this limiter's clock)."""
+        return self._book()[0]
+
+    def _book(self) -> list[float]:
         with self._lock:
             now = self._clock()
             at = now
             if self._sent:
-                at = max(at, self._sent[-1] + self.interval)
+                at = max(at, self._sent[-1][0] + self.interval)
             for limit, window in self._windows:
                 if len(self._sent) >= limit:
-                    at = max(at, self._sent[-limit] + window + self.margin)
-            self._sent.append(at)
-            return at
+                    at = max(at, self._sent[-limit][0] + window + self.margin)
+            slot = [at]
+            self._sent.append(slot)
+            return slot
 
     def acquire(self) -> float:
-        """Wait for this caller's turn; return how long it waited, in seconds."""
-        at = self.reserve()
-        wait = at - self._clock()
+        """Wait for this caller's turn; return how long it waited, in seconds.
+
+        A caller that wakes late (a busy machine) moves its slot to when it really left, so
+        the windows of later bookings count from there.
+        """
+        slot = self._book()
+        wait = slot[0] - self._clock()
         if wait > 0:
             self._sleep(wait)
+        woke = self._clock()
+        with self._lock:
+            slot[0] = max(slot[0], woke)
         return max(wait, 0.0)
 
     def __repr__(self) -> str:

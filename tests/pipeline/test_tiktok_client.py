@@ -45,7 +45,7 @@ from pipeline.tiktok import (
     verify_codes,
     verify_one,
 )
-from pipeline.tiktok.authorize import ADDED, ATTEMPTED
+from pipeline.tiktok.authorize import ADDED, ATTEMPTED, authorize_codes
 from tests.tiktok_emulator.server import TikTokEmulator
 from tests.tiktok_emulator.state import (
     CODE_DELETED,
@@ -270,6 +270,21 @@ def test_limiter_acquire_sleeps_until_the_booked_time() -> None:
     assert clock.now == pytest.approx(1.0)
 
 
+def test_a_caller_that_wakes_late_moves_the_windows_of_later_bookings() -> None:
+    clock = FakeClock()
+
+    def late_sleep(seconds: float) -> None:
+        clock.sleep(seconds + 0.05)  # a busy machine wakes the thread late
+
+    limiter = RateLimiter(10, None, margin=0.0, clock=clock, sleep=late_sleep)
+    assert limiter.reserve() == 0.0  # another thread's slot
+    limiter.acquire()  # booked for 0.1, left at 0.15
+    assert clock.now == pytest.approx(0.15)
+    later = [limiter.reserve() for _ in range(10)]
+    assert later[0] == pytest.approx(0.25)
+    assert later[-1] >= 0.15 + 1.0 - 1e-9  # ten after the late one: a full second after it
+
+
 def test_limiter_below_one_a_second_and_bad_settings() -> None:
     clock = FakeClock()
     limiter = RateLimiter(0.5, None, clock=clock, sleep=clock.sleep)
@@ -468,6 +483,22 @@ def test_the_token_never_leaks_from_network_errors(
     assert all(secret not in text for text in texts)
 
 
+def test_an_authorize_that_never_connected_is_known_not_applied(emu: TikTokEmulator) -> None:
+    with TikTokEmulator() as gone:
+        dead = gone.base_url
+    client = Client("7000000000000000001", "act.x", endpoint=dead, retry=FAST)
+    with pytest.raises(ApiUnavailable) as caught:
+        client.authorize("#abc+def/ghi=")
+    assert caught.value.maybe_applied is False
+    assert client.requests_sent == FAST.attempts  # retried: nothing can have landed
+    code = emu.add_code()
+    emu.inject(code=50000, path_contains="authorize", after_apply=True)
+    with client_for(emu) as live, pytest.raises(ApiUnavailable) as lost:
+        live.authorize(code.auth_code)
+    assert lost.value.maybe_applied is True
+    assert emu.authorize_calls(code.auth_code) == 1  # not retried blindly
+
+
 def test_the_token_echoed_by_tiktok_is_scrubbed(emu: TikTokEmulator) -> None:
     emu.revoke_token()
     emu.inject(code=40105, message=f"Access token {emu.token} is revoked")
@@ -558,7 +589,7 @@ def test_authorize_only_active_codes_and_each_once(emu: TikTokEmulator) -> None:
     with client_for(emu) as client:
         verdicts = {c.auth_code: active_verdict(client, c.auth_code) for c in good + bad}
         for _ in range(2):  # a second run changes nothing and sends nothing
-            outcomes = [authorize_one(client, code, v, journal) for code, v in verdicts.items()]
+            outcomes = authorize_codes(client, verdicts.items(), journal)
             assert [o.ad_account for o in outcomes] == [ADDED] * 3 + [""] * 3
     for code in good:
         assert emu.authorize_calls(code.auth_code) == 1
