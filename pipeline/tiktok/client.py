@@ -349,7 +349,8 @@ class Client:
         query = {"advertiser_id": self.advertiser_id, **(params or {})} if method == "GET" else None
         body = {"advertiser_id": self.advertiser_id, **(json_body or {})} if json_body else None
         self.limiter.acquire()
-        self.requests_sent += 1
+        with self._sessions_lock:
+            self.requests_sent += 1
         problem: str | None = None
         sent = True
         try:

@@ -12,7 +12,7 @@ stops the pool and is raised to the caller, who still writes what the emails gav
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -65,7 +65,7 @@ def verify_codes(
         remaining = set(futures)
         try:
             while remaining:
-                done, remaining = wait(remaining, return_when=FIRST_EXCEPTION)
+                done, remaining = wait(remaining, return_when=FIRST_COMPLETED)
                 errors = [f.exception() for f in done if f.exception() is not None]
                 for future in done:
                     if future.exception() is None:

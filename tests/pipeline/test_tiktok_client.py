@@ -225,6 +225,18 @@ def test_any_answer_gives_a_verdict_never_an_exception(data: object, linked: str
     assert verdict.tiktok_status in set(TikTokStatus)
 
 
+@settings(max_examples=200, deadline=None)
+@given(code=st.integers(), message=st.text(max_size=120))
+def test_any_refusal_is_a_refusal_verdict_with_its_code(code: int, message: str) -> None:
+    verdict = judge(Refusal(code, message), "7351234567890123456", NOW)
+    assert verdict.tiktok_status in {
+        TikTokStatus.REJECTED,
+        TikTokStatus.EXPIRED,
+        TikTokStatus.VIDEO_UNAVAILABLE,
+    }
+    assert verdict.tiktok_detail.startswith(str(code))
+
+
 # ---------------------------------------------------------------- rate limiter (fake clock)
 
 
@@ -561,6 +573,15 @@ def test_a_terminal_error_stops_a_batch(emu: TikTokEmulator) -> None:
             seen.append(item)
     assert seen == []
     assert emu.count("info") < 10
+
+
+def test_a_batch_yields_answers_as_they_come(emu: TikTokEmulator) -> None:
+    codes = [emu.add_code() for _ in range(12)]
+    with client_for(emu) as client:
+        batch = verify_codes(client, [CodeToCheck(c.auth_code) for c in codes], workers=2)
+        next(batch)
+        assert emu.count("info") < 6  # the first verdict comes before the rest are asked
+        assert len(list(batch)) == 11
 
 
 def test_list_pages_through_the_account(emu: TikTokEmulator) -> None:
