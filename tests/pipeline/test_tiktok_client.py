@@ -564,6 +564,14 @@ def test_a_wrong_endpoint_is_terminal(emu: TikTokEmulator) -> None:
         client.check()
 
 
+def test_a_redirect_is_not_followed_so_the_token_stays_home(emu: TikTokEmulator) -> None:
+    with TikTokEmulator() as elsewhere:
+        emu.inject(http_status=302, location=f"{elsewhere.base_url}/open_api/v1.3/tt_video/info/")
+        with client_for(emu) as client, pytest.raises(EndpointError, match="HTTP 302"):
+            client.info(emu.unknown_code())
+        assert elsewhere.requests == []
+
+
 def test_a_terminal_error_stops_a_batch(emu: TikTokEmulator) -> None:
     codes = [emu.add_code() for _ in range(30)]
     emu.revoke_token()

@@ -81,6 +81,7 @@ class Fault:
     code: int | None = None  # a TikTok error code in an HTTP 200 envelope
     message: str = ""
     http_status: int | None = None  # an HTTP error instead (e.g. 502 from a gateway)
+    location: str | None = None  # with a 3xx http_status: where it redirects to
     delay: float = 0.0  # answer this much later (then normally, unless code/http set)
     after_apply: bool = False  # carry the request out, then answer with the fault
     hits: int = 0
@@ -101,6 +102,7 @@ class _Answer:
     status: int
     body: Any
     delay: float = 0.0
+    location: str | None = None
 
 
 class _Server(ThreadingHTTPServer):
@@ -159,6 +161,8 @@ class _Handler(BaseHTTPRequestHandler):
             payload, ctype = json.dumps(answer.body).encode(), "application/json"
         self.send_response(answer.status)
         self.send_header("Content-Type", ctype)
+        if answer.location:
+            self.send_header("Location", answer.location)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
@@ -308,10 +312,12 @@ class TikTokEmulator:
         path_contains: str | None = None,
         message: str | None = None,
         after_apply: bool = False,
+        location: str | None = None,
     ) -> Fault:
         """Make the next ``count`` requests matching ``path_contains`` (e.g. ``"authorize"``)
         fail: with TikTok ``code`` (50000, 50002, 60001, 40100...) in an HTTP 200 envelope,
-        with HTTP ``http_status`` (an HTML gateway page), or just ``delay`` seconds late.
+        with HTTP ``http_status`` (an HTML gateway page; a 3xx redirects to ``location``), or
+        just ``delay`` seconds late.
         ``after_apply`` carries the request out first and loses its answer."""
         default = {
             50000: "System error",
@@ -325,6 +331,7 @@ class TikTokEmulator:
             code=code,
             message=message if message is not None else default.get(code or 0, "Injected failure"),
             http_status=http_status,
+            location=location,
             delay=delay,
             after_apply=after_apply,
         )
@@ -426,7 +433,7 @@ class TikTokEmulator:
     def _fault_answer(self, fault: Fault, normal: _Answer | None = None) -> _Answer:
         if fault.http_status is not None:
             page = f"<html><body>{fault.http_status} Bad Gateway</body></html>".encode()
-            return _Answer(fault.http_status, page, fault.delay)
+            return _Answer(fault.http_status, page, fault.delay, fault.location)
         if fault.code is not None:
             answer = self._envelope(fault.code, fault.message)
             answer.delay = fault.delay
