@@ -407,6 +407,15 @@ def test_server_errors_are_retried(emu: TikTokEmulator) -> None:
     assert emu.count("info") == 4
 
 
+def test_an_http_429_from_a_gateway_counts_as_a_rate_refusal(emu: TikTokEmulator) -> None:
+    code = emu.add_code()
+    emu.inject(http_status=429, path_contains="info")
+    policy = RetryPolicy(attempts=1, rate_attempts=2, rate_wait=0.01, backoff=0.01)
+    with client_for(emu, retry=policy) as client:
+        assert isinstance(client.info(code.auth_code), PostInfo)
+    assert emu.count("info") == 2
+
+
 def test_server_errors_that_last_leave_the_code_unverified(emu: TikTokEmulator) -> None:
     code = emu.add_code()
     emu.inject(code=50002, count=10, path_contains="info")
