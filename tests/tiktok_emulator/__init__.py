@@ -1,0 +1,1 @@
+"""A local TikTok Business API emulator (Spark-code endpoints) for tests and benchmarks."""
