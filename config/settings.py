@@ -1,8 +1,9 @@
 """Load and validate the TOML configuration; every error names the key and what is wrong.
 
 pydantic does the validation (types, ranges, unknown keys) so the messages are precise and
-uniform; relative paths are read against the config file's own folder, so a cron job started
-from anywhere finds the same files.
+uniform; numbers are strict (`"30"` in quotes is an error, not silently 30: TOML has real
+numbers, so a quoted one is a mistake worth naming). Relative paths are read against the
+config file's own folder, so a cron job started from anywhere finds the same files.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class LocalSettings(_Section):
 
 class ImapSettings(_Section):
     host: str
-    port: Annotated[int, Field(gt=0, lt=65536)] | None = None
+    port: Annotated[int, Field(gt=0, lt=65536, strict=True)] | None = None
     security: Literal["ssl", "starttls", "none"] = "ssl"
     username: str
     auth: Literal["password", "oauth2"] = "password"
@@ -51,8 +52,8 @@ class ImapSettings(_Section):
     mark: Literal["keyword", "move", "none"] = "keyword"
     keyword: str = "$SparkParsed"
     move_to: str | None = None
-    batch_size: Annotated[int, Field(gt=0, le=5000)] = 200
-    timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 60.0
+    batch_size: Annotated[int, Field(gt=0, le=5000, strict=True)] = 200
+    timeout_seconds: Annotated[float, Field(gt=0, le=600, strict=True)] = 60.0
 
     @field_validator("ca_file", "password_file", "oauth2_token_file", "password_env", mode="before")
     @classmethod
@@ -81,9 +82,9 @@ class StateSettings(_Section):
 
 
 class WatchSettings(_Section):
-    idle_seconds: Annotated[float, Field(gt=0, le=600)] = 540.0
-    poll_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0
-    max_backoff_seconds: Annotated[float, Field(gt=0, le=3600)] = 300.0
+    idle_seconds: Annotated[float, Field(gt=0, le=600, strict=True)] = 540.0
+    poll_seconds: Annotated[float, Field(gt=0, le=3600, strict=True)] = 60.0
+    max_backoff_seconds: Annotated[float, Field(gt=0, le=3600, strict=True)] = 300.0
 
 
 class CsvSettings(_Section):
@@ -97,8 +98,8 @@ class SheetsSettings(_Section):
     failures_worksheet: str = "Needs review"
     credentials_file: Path | None = None
     endpoint: str | None = None  # a Sheets API emulator; SPARKCODES_SHEETS_ENDPOINT also works
-    max_attempts: Annotated[int, Field(ge=1, le=20)] = 6
-    max_backoff_seconds: Annotated[float, Field(gt=0, le=600)] = 32.0
+    max_attempts: Annotated[int, Field(ge=1, le=20, strict=True)] = 6
+    max_backoff_seconds: Annotated[float, Field(gt=0, le=600, strict=True)] = 32.0
 
     @field_validator("credentials_file", "endpoint", mode="before")
     @classmethod
@@ -121,13 +122,15 @@ class CampaignRule(_Section):
 
 class RulesSettings(_Section):
     code_labels: list[str] = Field(default_factory=list)
-    period_phrases: dict[str, Annotated[int, Field(gt=0, le=3650)]] = Field(default_factory=dict)
+    period_phrases: dict[str, Annotated[int, Field(gt=0, le=3650, strict=True)]] = Field(
+        default_factory=dict
+    )
     campaigns: list[CampaignRule] = Field(default_factory=list)
 
 
 class ReviewSettings(_Section):
-    expiring_within_days: Annotated[int, Field(ge=0, le=365)] = 7
-    store_max_mb: Annotated[float, Field(ge=0)] = 200.0
+    expiring_within_days: Annotated[int, Field(ge=0, le=365, strict=True)] = 7
+    store_max_mb: Annotated[float, Field(ge=0, strict=True)] = 200.0
     imap_keyword: str | None = "$SparkReview"  # "" turns the hand-off keyword off
     imap_move_to: str | None = None  # e.g. "Spark/Needs review"
 
@@ -138,8 +141,8 @@ class ReviewSettings(_Section):
 
 
 class ParsingSettings(_Section):
-    default_duration_days: Annotated[int, Field(gt=0, le=3650)] | None = None
-    max_message_bytes: Annotated[int, Field(gt=1024)] = 25 * 1024 * 1024
+    default_duration_days: Annotated[int, Field(gt=0, le=3650, strict=True)] | None = None
+    max_message_bytes: Annotated[int, Field(gt=1024, strict=True)] = 25 * 1024 * 1024
 
 
 class Settings(_Section):
@@ -158,6 +161,15 @@ class Settings(_Section):
     def _has_source(self) -> Settings:
         if self.imap is None and not self.local.paths:
             raise ValueError("no mail to read: add an [imap] section or [local] paths")
+        if self.csv is not None:
+            codes, failures = (
+                self.resolve(p).resolve() for p in (self.csv.path, self.csv.failures_path)
+            )
+            if codes == failures:
+                raise ValueError(
+                    f"csv.path and csv.failures_path are the same file ({codes}); "
+                    "the codes and the review queue each need their own file"
+                )
         return self
 
     @property
@@ -195,7 +207,9 @@ def load(path: Path | None = None) -> Settings:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ConfigError(f"no config file at {path} (create one with a [csv] section)") from exc
+        raise ConfigError(
+            f"no config file at {path}; write one with `sparkcodes init` (or pass --config FILE)"
+        ) from exc
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
