@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -158,8 +159,10 @@ class Settings(_Section):
     path: Path | None = None  # where the settings were read from
 
     @model_validator(mode="after")
-    def _has_source(self) -> Settings:
-        if self.imap is None and not self.local.paths:
+    def _has_source(self, info: ValidationInfo) -> Settings:
+        # `parse --config` reads only the rules and options: a file holding just those will do.
+        parsing_only = bool(info.context and info.context.get("parsing_only"))
+        if self.imap is None and not self.local.paths and not parsing_only:
             raise ValueError("no mail to read: add an [imap] section or [local] paths")
         if self.csv is not None:
             codes, failures = (
@@ -201,8 +204,11 @@ def default_path() -> Path:
     return Path(base) / "sparkcodes" / CONFIG_NAME
 
 
-def load(path: Path | None = None) -> Settings:
-    """Read and validate the config file; raises ConfigError with readable sentences."""
+def load(path: Path | None = None, *, parsing_only: bool = False) -> Settings:
+    """Read and validate the config file; raises ConfigError with readable sentences.
+
+    `parsing_only` accepts a file without a mail source, for `parse --config`.
+    """
     path = path or default_path()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -214,12 +220,16 @@ def load(path: Path | None = None) -> Settings:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
-    return parse(data, path)
+    return parse(data, path, parsing_only=parsing_only)
 
 
-def parse(data: dict[str, Any], path: Path | None = None) -> Settings:
+def parse(
+    data: dict[str, Any], path: Path | None = None, *, parsing_only: bool = False
+) -> Settings:
     try:
-        return Settings.model_validate({**data, "path": path})
+        return Settings.model_validate(
+            {**data, "path": path}, context={"parsing_only": parsing_only}
+        )
     except ValidationError as exc:
         raise ConfigError(_sentences(exc, path)) from None
 
