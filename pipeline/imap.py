@@ -330,6 +330,30 @@ class Mailbox:
         if folder:
             self._move(uids, folder)
 
+    def take_back(self, keyword: str, folder: str, message_ids: Sequence[str]) -> int:
+        """Remove the hand-off `keyword` from these messages in `folder`; how many had it.
+
+        Found by Message-ID (with the keyword, so nothing else is touched), not by UID:
+        a message moved to the review folder or a folder with a new UIDVALIDITY has
+        another UID now. Ends with the configured folder selected again.
+        """
+        if not message_ids:
+            return 0
+        self.guarded(self.client.select_folder, folder)
+        try:
+            found: set[int] = set()
+            for mid in message_ids:
+                bare = mid.strip().strip("<>")
+                if bare:
+                    criteria = ["KEYWORD", keyword, "HEADER", "Message-ID", bare]
+                    found.update(self.guarded(self.client.search, criteria))
+            if found:
+                self.guarded(self.client.remove_flags, sorted(found), [keyword.encode()], True)
+            return len(found)
+        finally:
+            if folder != self.settings.folder and self._client is not None:
+                self.refresh()
+
     def _move(self, uids: Sequence[int], folder: str) -> None:
         """MOVE where the server has it, else COPY, flag deleted and expunge just those."""
         self.ensure_folder(folder)
