@@ -15,8 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline.imap import ImapAuthError, ImapTlsError, Mailbox
+from pipeline.watch import backoff
 from tests.pipeline.cli_helpers import SPARKCODES, imap_config, sparkcodes
 from tests.pipeline.mailgen import code_for, creator_email
 from tests.pipeline.test_imap_sync import settings_for
@@ -193,3 +196,11 @@ def test_starttls_against_a_server_without_it_is_a_config_error() -> None:
     assert not caught.value.retryable
     assert "does not offer STARTTLS" in str(caught.value)
     assert "imap.security" in str(caught.value)
+
+
+@given(failures=st.integers(min_value=1, max_value=100), cap=st.floats(0.1, 3600))
+def test_backoff_starts_within_a_second_and_never_passes_the_cap(failures: int, cap: float) -> None:
+    delay = backoff(failures, cap)
+    assert 0 <= delay <= min(cap, 2.0 ** (failures - 1))
+    if failures == 1:
+        assert delay <= 1
