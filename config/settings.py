@@ -69,6 +69,12 @@ class ImapSettings(_Section):
             raise ValueError("set oauth2_token_file or oauth2_token_command for auth = 'oauth2'")
         if self.mark == "move" and not self.move_to:
             raise ValueError("set move_to (a folder) for mark = 'move'")
+        if self.port == 993 and self.security != "ssl":
+            # The client would wait for a plaintext greeting that never comes, then time out.
+            raise ValueError(
+                f"port 993 speaks TLS from the start, so security = '{self.security}' cannot "
+                "work there; use security = 'ssl' (or port 143 for 'starttls')"
+            )
         if self.security == "none" and self.host not in ("localhost", "127.0.0.1", "::1"):
             raise ValueError("security = 'none' sends the password in clear; only for loopback")
         return self

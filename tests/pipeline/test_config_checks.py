@@ -174,3 +174,10 @@ def test_no_config_file_points_to_init(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "no config file at" in result.stderr
     assert "sparkcodes init" in result.stderr
+
+
+def test_starttls_on_port_993_is_a_config_error() -> None:
+    imap = {"host": "imap.example.com", "username": "u", "password_env": "X", "port": 993}
+    with pytest.raises(ConfigError, match="port 993 speaks TLS from the start"):
+        parse({"imap": {**imap, "security": "starttls"}})
+    assert parse({"imap": {**imap, "security": "ssl"}}).imap is not None
