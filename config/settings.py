@@ -1,8 +1,9 @@
 """Load and validate the TOML configuration; every error names the key and what is wrong.
 
 pydantic does the validation (types, ranges, unknown keys) so the messages are precise and
-uniform; relative paths are read against the config file's own folder, so a cron job started
-from anywhere finds the same files.
+uniform; numbers are strict (`"30"` in quotes is an error, not silently 30: TOML has real
+numbers, so a quoted one is a mistake worth naming). Relative paths are read against the
+config file's own folder, so a cron job started from anywhere finds the same files.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -38,7 +40,7 @@ class LocalSettings(_Section):
 
 class ImapSettings(_Section):
     host: str
-    port: Annotated[int, Field(gt=0, lt=65536)] | None = None
+    port: Annotated[int, Field(gt=0, lt=65536, strict=True)] | None = None
     security: Literal["ssl", "starttls", "none"] = "ssl"
     username: str
     auth: Literal["password", "oauth2"] = "password"
@@ -51,8 +53,8 @@ class ImapSettings(_Section):
     mark: Literal["keyword", "move", "none"] = "keyword"
     keyword: str = "$SparkParsed"
     move_to: str | None = None
-    batch_size: Annotated[int, Field(gt=0, le=5000)] = 200
-    timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 60.0
+    batch_size: Annotated[int, Field(gt=0, le=5000, strict=True)] = 200
+    timeout_seconds: Annotated[float, Field(gt=0, le=600, strict=True)] = 60.0
 
     @field_validator("ca_file", "password_file", "oauth2_token_file", "password_env", mode="before")
     @classmethod
@@ -67,6 +69,12 @@ class ImapSettings(_Section):
             raise ValueError("set oauth2_token_file or oauth2_token_command for auth = 'oauth2'")
         if self.mark == "move" and not self.move_to:
             raise ValueError("set move_to (a folder) for mark = 'move'")
+        if self.port == 993 and self.security != "ssl":
+            # The client would wait for a plaintext greeting that never comes, then time out.
+            raise ValueError(
+                f"port 993 speaks TLS from the start, so security = '{self.security}' cannot "
+                "work there; use security = 'ssl' (or port 143 for 'starttls')"
+            )
         if self.security == "none" and self.host not in ("localhost", "127.0.0.1", "::1"):
             raise ValueError("security = 'none' sends the password in clear; only for loopback")
         return self
@@ -81,9 +89,9 @@ class StateSettings(_Section):
 
 
 class WatchSettings(_Section):
-    idle_seconds: Annotated[float, Field(gt=0, le=600)] = 540.0
-    poll_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0
-    max_backoff_seconds: Annotated[float, Field(gt=0, le=3600)] = 300.0
+    idle_seconds: Annotated[float, Field(gt=0, le=600, strict=True)] = 540.0
+    poll_seconds: Annotated[float, Field(gt=0, le=3600, strict=True)] = 60.0
+    max_backoff_seconds: Annotated[float, Field(gt=0, le=3600, strict=True)] = 300.0
 
 
 class CsvSettings(_Section):
@@ -97,8 +105,8 @@ class SheetsSettings(_Section):
     failures_worksheet: str = "Needs review"
     credentials_file: Path | None = None
     endpoint: str | None = None  # a Sheets API emulator; SPARKCODES_SHEETS_ENDPOINT also works
-    max_attempts: Annotated[int, Field(ge=1, le=20)] = 6
-    max_backoff_seconds: Annotated[float, Field(gt=0, le=600)] = 32.0
+    max_attempts: Annotated[int, Field(ge=1, le=20, strict=True)] = 6
+    max_backoff_seconds: Annotated[float, Field(gt=0, le=600, strict=True)] = 32.0
 
     @field_validator("credentials_file", "endpoint", mode="before")
     @classmethod
@@ -121,13 +129,15 @@ class CampaignRule(_Section):
 
 class RulesSettings(_Section):
     code_labels: list[str] = Field(default_factory=list)
-    period_phrases: dict[str, Annotated[int, Field(gt=0, le=3650)]] = Field(default_factory=dict)
+    period_phrases: dict[str, Annotated[int, Field(gt=0, le=3650, strict=True)]] = Field(
+        default_factory=dict
+    )
     campaigns: list[CampaignRule] = Field(default_factory=list)
 
 
 class ReviewSettings(_Section):
-    expiring_within_days: Annotated[int, Field(ge=0, le=365)] = 7
-    store_max_mb: Annotated[float, Field(ge=0)] = 200.0
+    expiring_within_days: Annotated[int, Field(ge=0, le=365, strict=True)] = 7
+    store_max_mb: Annotated[float, Field(ge=0, strict=True)] = 200.0
     imap_keyword: str | None = "$SparkReview"  # "" turns the hand-off keyword off
     imap_move_to: str | None = None  # e.g. "Spark/Needs review"
 
@@ -138,8 +148,8 @@ class ReviewSettings(_Section):
 
 
 class ParsingSettings(_Section):
-    default_duration_days: Annotated[int, Field(gt=0, le=3650)] | None = None
-    max_message_bytes: Annotated[int, Field(gt=1024)] = 25 * 1024 * 1024
+    default_duration_days: Annotated[int, Field(gt=0, le=3650, strict=True)] | None = None
+    max_message_bytes: Annotated[int, Field(gt=1024, strict=True)] = 25 * 1024 * 1024
 
 
 class Settings(_Section):
@@ -155,9 +165,20 @@ class Settings(_Section):
     path: Path | None = None  # where the settings were read from
 
     @model_validator(mode="after")
-    def _has_source(self) -> Settings:
-        if self.imap is None and not self.local.paths:
+    def _has_source(self, info: ValidationInfo) -> Settings:
+        # `parse --config` reads only the rules and options: a file holding just those will do.
+        parsing_only = bool(info.context and info.context.get("parsing_only"))
+        if self.imap is None and not self.local.paths and not parsing_only:
             raise ValueError("no mail to read: add an [imap] section or [local] paths")
+        if self.csv is not None:
+            codes, failures = (
+                self.resolve(p).resolve() for p in (self.csv.path, self.csv.failures_path)
+            )
+            if codes == failures:
+                raise ValueError(
+                    f"csv.path and csv.failures_path are the same file ({codes}); "
+                    "the codes and the review queue each need their own file"
+                )
         return self
 
     @property
@@ -189,23 +210,32 @@ def default_path() -> Path:
     return Path(base) / "sparkcodes" / CONFIG_NAME
 
 
-def load(path: Path | None = None) -> Settings:
-    """Read and validate the config file; raises ConfigError with readable sentences."""
+def load(path: Path | None = None, *, parsing_only: bool = False) -> Settings:
+    """Read and validate the config file; raises ConfigError with readable sentences.
+
+    `parsing_only` accepts a file without a mail source, for `parse --config`.
+    """
     path = path or default_path()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ConfigError(f"no config file at {path} (create one with a [csv] section)") from exc
+        raise ConfigError(
+            f"no config file at {path}; write one with `sparkcodes init` (or pass --config FILE)"
+        ) from exc
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
-    return parse(data, path)
+    return parse(data, path, parsing_only=parsing_only)
 
 
-def parse(data: dict[str, Any], path: Path | None = None) -> Settings:
+def parse(
+    data: dict[str, Any], path: Path | None = None, *, parsing_only: bool = False
+) -> Settings:
     try:
-        return Settings.model_validate({**data, "path": path})
+        return Settings.model_validate(
+            {**data, "path": path}, context={"parsing_only": parsing_only}
+        )
     except ValidationError as exc:
         raise ConfigError(_sentences(exc, path)) from None
 

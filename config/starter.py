@@ -14,6 +14,7 @@ from config.settings import Settings, parse
 class Answers:
     host: str
     username: str
+    port: int | None = None  # None: the usual port of `security`
     security: str = "ssl"
     auth: str = "password"
     password_env: str = "SPARKCODES_IMAP_PASSWORD"
@@ -41,6 +42,7 @@ def render(a: Answers) -> str:
             f"password_env = {_q(a.password_env)}   # export it, e.g. in the cron line; "
             "an app password for Gmail\n"
         )
+    port = f"port = {a.port}\n" if a.port is not None else ""
     csv_dir = str(Path(a.csv_path).parent)
     sheets = (
         "\n[sheets]\n"
@@ -57,7 +59,8 @@ def render(a: Answers) -> str:
         "# config/example.toml and the README. Check it with `sparkcodes check`.\n\n"
         "[imap]\n"
         f"host = {_q(a.host)}\n"
-        f'security = "{a.security}"\n'
+        f'security = "{a.security}"   # "ssl" (implicit TLS), "starttls" or "none" (loopback)\n'
+        f"{port}"
         f"username = {_q(a.username)}\n"
         f"{secret}"
         f"folder = {_q(a.folder)}\n"

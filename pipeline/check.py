@@ -1,15 +1,17 @@
 """`sparkcodes check`: try every part of a config the way a run would, one sentence each.
 
 Nothing is written and no mail is marked: IMAP is logged in to and the folder selected, local
-paths are opened, the CSV folder is tested for writing, and the spreadsheet is read.
+paths are opened, the CSV files and their folder are tested for writing, and the spreadsheet
+is read. Each check is reported on its own, so one that breaks never hides the others.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from config.settings import Settings
 from pipeline.imap import ImapError, Mailbox, read_secret
@@ -26,48 +28,108 @@ class Check:
 
 
 def run_checks(settings: Settings) -> Iterator[Check]:
-    base = settings.path.parent if settings.path else None
-    if settings.imap is not None:
-        imap = settings.imap
+    for name, check in _checks(settings):
         try:
-            secret = read_secret(imap, base)
-            with Mailbox(imap, secret, base=base) as mailbox:
-                count = len(mailbox.new_uids(0)) if mailbox.uidvalidity else 0
+            yield from check()
+        except Exception as exc:  # a bug in sparkcodes: still one sentence, and the rest run
             yield Check(
-                "imap",
-                True,
-                f"logged in to {imap.host} as {imap.username}; "
-                f"'{imap.folder}' holds {count} messages",
+                name,
+                False,
+                f"unexpected error ({type(exc).__name__}: {exc}); this is a bug, please report it",
             )
-        except ImapError as exc:
-            yield Check("imap", False, str(exc))
+
+
+def _checks(settings: Settings) -> Iterator[tuple[str, Callable[[], Iterator[Check]]]]:
+    if settings.imap is not None:
+        yield "imap", lambda: _imap(settings)
+    if settings.local.paths:
+        yield "local", lambda: _local(settings)
+    if settings.csv is not None:
+        yield "csv", lambda: _csv(settings)
+    if settings.sheets is not None:
+        yield "sheets", lambda: _sheets(settings)
+    yield "state", lambda: _state(settings)
+
+
+def _imap(settings: Settings) -> Iterator[Check]:
+    imap = settings.imap
+    assert imap is not None
+    base = settings.path.parent if settings.path else None
+    try:
+        secret = read_secret(imap, base)
+        with Mailbox(imap, secret, base=base) as mailbox:
+            count = len(mailbox.new_uids(0)) if mailbox.uidvalidity else 0
+        yield Check(
+            "imap",
+            True,
+            f"logged in to {imap.host} as {imap.username}; '{imap.folder}' holds {count} messages",
+        )
+    except ImapError as exc:
+        yield Check("imap", False, str(exc))
+
+
+def _local(settings: Settings) -> Iterator[Check]:
     for path in settings.local.paths:
         try:
             check_path(settings.resolve(path))
             yield Check("local", True, f"{settings.resolve(path)} is readable")
         except SourceError as exc:
             yield Check("local", False, str(exc))
-    if settings.csv is not None:
-        folder = settings.resolve(settings.csv.path).parent
+
+
+def _csv(settings: Settings) -> Iterator[Check]:
+    csv = settings.csv
+    assert csv is not None
+    files = [settings.resolve(csv.path), settings.resolve(csv.failures_path)]
+    problems = [p for p in (_writable_file(f) for f in files) if p]
+    for folder in dict.fromkeys(f.parent for f in files):
         existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
         try:
             if existing is None or not existing.is_dir():
                 raise NotADirectoryError(20, "not a folder")
             with tempfile.TemporaryFile(dir=existing):
                 pass
-            note = "" if existing == folder else " (the first run will create it)"
-            yield Check("csv", True, f"{folder} is writable{note}")
         except OSError as exc:
-            yield Check("csv", False, f"cannot write CSV files in {folder}: {exc.strerror or exc}")
-    if settings.sheets is not None:
-        try:
-            sink = sheets_sink(settings)
-            codes, failures = sink.read()
-            missing = [t.title for t in (codes, failures) if not t.exists]
-            note = f"; the first run will add {', '.join(missing)}" if missing else ""
-            yield Check("sheets", True, f"spreadsheet {sink.key} is readable{note}")
-        except SinkError as exc:
-            yield Check("sheets", False, str(exc))
+            problems.append(f"cannot write CSV files in {folder}: {exc.strerror or exc}")
+    if problems:
+        yield Check("csv", False, "; ".join(problems))
+        return
+    new = [f.name for f in files if not f.exists()]
+    note = f" (the first run will create {', '.join(new)})" if new else ""
+    yield Check("csv", True, f"{' and '.join(str(f) for f in files)} are writable{note}")
+
+
+def _writable_file(path: Path) -> str | None:
+    """Why an existing CSV file cannot be rewritten, or None.
+
+    Testing the folder is not enough: a file made read-only or immutable (chattr +i), or a
+    folder where the file should be, fails the run's write although the folder takes new
+    files. Opening it for update, without writing, asks the kernel the same question.
+    """
+    if not path.exists():
+        return None
+    if path.is_dir():
+        return f"{path} is a folder, not a CSV file"
+    try:
+        with open(path, "r+b"):
+            pass
+    except OSError as exc:
+        return f"cannot write {path}: {exc.strerror or exc}"
+    return None
+
+
+def _sheets(settings: Settings) -> Iterator[Check]:
+    try:
+        sink = sheets_sink(settings)
+        codes, failures = sink.read()
+        missing = [t.title for t in (codes, failures) if not t.exists]
+        note = f"; the first run will add {', '.join(missing)}" if missing else ""
+        yield Check("sheets", True, f"spreadsheet {sink.key} is readable{note}")
+    except SinkError as exc:
+        yield Check("sheets", False, str(exc))
+
+
+def _state(settings: Settings) -> Iterator[Check]:
     state = settings.state_path
     if os.access(state.parent if state.parent.exists() else state.parent.parent, os.W_OK):
         yield Check("state", True, f"state kept in {state}")

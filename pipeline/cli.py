@@ -5,6 +5,7 @@ Exit codes: 0 all good; 1 finished, with emails for review; 2 could not run.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import click
 
@@ -38,6 +40,7 @@ from pipeline.wiring import (
     lock_path,
     make_job,
 )
+from pipeline.wiring import _options as parsing_options
 
 
 class _Group(click.Group):
@@ -71,15 +74,26 @@ def main() -> None:
     type=click.IntRange(1, 3650),
     help="Fill a missing period with this many days (marked as defaulted).",
 )
-def parse(paths: tuple[Path, ...], default_days: int | None) -> None:
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Apply this config's [rules] and [parsing] options (a file with only those will do).",
+)
+def parse(paths: tuple[Path, ...], default_days: int | None, config_path: Path | None) -> None:
     """Print every code (and every email without one) in PATHS as JSON Lines.
 
     PATHS may be .eml files, folders of them, mbox files or Maildirs. Nothing is written
-    anywhere else. Exits 1 when some email produced no code.
+    anywhere else. With --config, the config's rules apply, as in `run`; --default-days
+    overrides its default period. Exits 1 when some email produced no code.
     """
-    options = Options(default_days=default_days)
     failures = 0
     with clean_errors():
+        options = Options()
+        if config_path is not None:
+            options = parsing_options(config.load(config_path, parsing_only=True))
+        if default_days is not None:
+            options = dataclasses.replace(options, default_days=default_days)
         for message in read_paths(list(paths)):
             result = extract(
                 message.raw, message.source, options=options, received_at=message.received_at
@@ -168,7 +182,14 @@ def check(config_path: Path | None) -> None:
 @click.option("--host", help="IMAP server, e.g. imap.gmail.com.")
 @click.option("--username", help="The shared inbox's login.")
 @click.option(
-    "--security", type=click.Choice(["ssl", "starttls", "none"]), default="ssl", show_default=True
+    "--security",
+    type=click.Choice(["ssl", "starttls", "none"]),
+    help="ssl (implicit TLS, port 993; the default), starttls (port 143), none (loopback only).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    help="IMAP port (default: 993 for ssl, 143 otherwise).",
 )
 @click.option(
     "--auth",
@@ -189,7 +210,7 @@ def check(config_path: Path | None) -> None:
 @click.option("--spreadsheet", default=None, help="Google Sheet URL or key (optional).")
 @click.option("--credentials-file", default=None, help="Service account JSON for the sheet.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
-def init(output: Path, force: bool, **answers: str | None) -> None:
+def init(output: Path, force: bool, port: int | None, **answers: str | None) -> None:
     """Write a commented starter config from a few answers (asked for when not given).
 
     Then run `sparkcodes check`, and `sparkcodes run` for a first sync.
@@ -198,7 +219,7 @@ def init(output: Path, force: bool, **answers: str | None) -> None:
         raise CannotRun(f"{output} exists; use --force to overwrite it")
     interactive = sys.stdin.isatty()
 
-    def ask(key: str, question: str, default: str | None = None) -> str:
+    def ask(key: str, question: str, default: str | None = None, kind: Any = None) -> str:
         value = answers.get(key)
         if value:
             return value
@@ -206,9 +227,18 @@ def init(output: Path, force: bool, **answers: str | None) -> None:
             if default is not None:
                 return default
             raise CannotRun(f"--{key.replace('_', '-')} is needed when not on a terminal")
-        return str(click.prompt(question, default=default))
+        return str(click.prompt(question, default=default, type=kind))
 
     host = ask("host", "IMAP server (e.g. imap.gmail.com)")
+    security = ask(
+        "security",
+        "Security: ssl (implicit TLS), starttls, or none (loopback only)",
+        "ssl",
+        click.Choice(["ssl", "starttls", "none"]),
+    )
+    if port is None:
+        usual = 993 if security == "ssl" else 143
+        port = int(ask("port", "IMAP port", str(usual), click.IntRange(1, 65535)))
     username = ask("username", "Shared inbox login")
     spreadsheet = ask("spreadsheet", "Google Sheet URL (empty for CSV only)", "")
     credentials = (
@@ -218,8 +248,9 @@ def init(output: Path, force: bool, **answers: str | None) -> None:
     )
     starter = Answers(
         host=host,
+        port=port,
         username=username,
-        security=str(answers["security"]),
+        security=security,
         auth=str(answers["auth"]),
         password_env=str(answers["password_env"]),
         token_command=str(answers.get("token_command") or ""),

@@ -9,6 +9,7 @@ few exceptions that say whether to retry later or to ask a person.
 from __future__ import annotations
 
 import contextlib
+import select
 import shlex
 import socket
 import ssl
@@ -22,9 +23,17 @@ from typing import Any
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
+from imapclient.imapclient import _parse_untagged_response
 
 from config.settings import ImapSettings
 from pipeline.local import RawMessage
+
+# OpenSSL's reasons when the other end answers a TLS handshake with something else: a
+# plaintext IMAP greeting, for one. A wrong port or security setting, never temporary.
+_NOT_TLS = frozenset(
+    {"WRONG_VERSION_NUMBER", "UNKNOWN_PROTOCOL", "HTTP_REQUEST", "RECORD_LAYER_FAILURE",
+     "PACKET_LENGTH_TOO_LONG", "UNEXPECTED_RECORD", "WRONG_SSL_VERSION"}
+)  # fmt: skip
 
 
 class ImapError(Exception):
@@ -91,8 +100,9 @@ def read_secret(settings: ImapSettings, base: Path | None) -> str:
         if value:
             return value
         if not settings.password_file:
+            state = "is not set" if value is None else "is set but empty"
             raise ImapConfigError(
-                f"environment variable {settings.password_env} (imap.password_env) is not set"
+                f"environment variable {settings.password_env} (imap.password_env) {state}"
             )
     assert settings.password_file is not None
     return _read_file(resolve(settings.password_file), "imap.password_file")
@@ -149,21 +159,39 @@ class Mailbox:
                 ssl_context=context if s.security == "ssl" else None,
                 timeout=s.timeout_seconds,
             )
+            self._client = client
             client.normalise_times = False
             if s.security == "starttls":
+                if not client.has_capability("STARTTLS"):
+                    raise ImapTlsError(
+                        f'{where} does not offer STARTTLS, so imap.security = "starttls" '
+                        "cannot protect the password; check imap.port and imap.security "
+                        '(implicit TLS, usually port 993, is security = "ssl")'
+                    )
                 self._call(client.starttls, context)
             if s.auth == "oauth2":
                 self._call(client.oauth2_login, s.username, self._secret)
             else:
-                self._call(client.login, s.username, self._secret)
-            self._client = client
+                self._login(client, where)
             info = self._call(client.select_folder, s.folder)
+        except ImapError:
+            self._drop()
+            raise
         except ssl.SSLCertVerificationError as exc:
             self._drop()
             raise ImapTlsError(
                 f"the certificate of {where} is not trusted ({exc.verify_message}); "
                 "if the server uses its own CA, set imap.ca_file to it"
             ) from exc
+        except ssl.SSLError as exc:
+            self._drop()
+            if exc.reason in _NOT_TLS:
+                raise ImapTlsError(
+                    f"{where} does not speak TLS ({exc.reason}); check imap.port and "
+                    'imap.security (security = "ssl" needs an implicit-TLS port, usually 993; '
+                    'port 143 takes "starttls")'
+                ) from exc
+            raise ImapUnavailable(f"TLS with {where} failed: {_os_reason(exc)}") from exc
         except LoginError as exc:
             self._drop()
             raise ImapAuthError(
@@ -181,10 +209,28 @@ class Mailbox:
                     f"cannot open folder '{s.folder}' on {where} ({said}); check imap.folder"
                 ) from exc
             raise ImapUnavailable(f"{where}: {said}") from exc
-        except (OSError, ssl.SSLError) as exc:
+        except OSError as exc:
             self._drop()
             raise ImapUnavailable(f"cannot reach {where}: {_os_reason(exc)}") from exc
         self._selected(info)
+
+    def _login(self, client: IMAPClient, where: str) -> None:
+        """LOGIN, or AUTHENTICATE PLAIN when the name or password is not ASCII.
+
+        IMAP's LOGIN command carries ASCII only (imaplib refuses anything else); SASL PLAIN
+        carries UTF-8 (RFC 4616), which is how servers store such passwords.
+        """
+        username, secret = self.settings.username, self._secret
+        if username.isascii() and secret.isascii():
+            self._call(client.login, username, secret)
+        elif client.has_capability("AUTH=PLAIN"):
+            self._call(client.plain_login, username, secret)
+        else:
+            raise ImapAuthError(
+                f"the {'password' if username.isascii() else 'username'} has non-ASCII "
+                f"characters and {where} offers no login that can carry them (no AUTH=PLAIN); "
+                "use an ASCII password (or an app password) for this account"
+            )
 
     def _selected(self, info: dict[bytes, Any]) -> None:
         self.uidvalidity = int(info.get(b"UIDVALIDITY", 0))
@@ -284,6 +330,30 @@ class Mailbox:
         if folder:
             self._move(uids, folder)
 
+    def take_back(self, keyword: str, folder: str, message_ids: Sequence[str]) -> int:
+        """Remove the hand-off `keyword` from these messages in `folder`; how many had it.
+
+        Found by Message-ID (with the keyword, so nothing else is touched), not by UID:
+        a message moved to the review folder or a folder with a new UIDVALIDITY has
+        another UID now. Ends with the configured folder selected again.
+        """
+        if not message_ids:
+            return 0
+        self.guarded(self.client.select_folder, folder)
+        try:
+            found: set[int] = set()
+            for mid in message_ids:
+                bare = mid.strip().strip("<>")
+                if bare:
+                    criteria = ["KEYWORD", keyword, "HEADER", "Message-ID", bare]
+                    found.update(self.guarded(self.client.search, criteria))
+            if found:
+                self.guarded(self.client.remove_flags, sorted(found), [keyword.encode()], True)
+            return len(found)
+        finally:
+            if folder != self.settings.folder and self._client is not None:
+                self.refresh()
+
     def _move(self, uids: Sequence[int], folder: str) -> None:
         """MOVE where the server has it, else COPY, flag deleted and expunge just those."""
         self.ensure_folder(folder)
@@ -314,12 +384,50 @@ class Mailbox:
         news = False
         try:
             while not news and not stop() and time.monotonic() < deadline:
-                responses = self.guarded(client.idle_check, 1.0)
+                responses = self.guarded(_idle_check, client, 1.0)
                 news = any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses or ())
         finally:
             if self._client is not None:
                 self.guarded(client.idle_done)
         return news
+
+
+def _idle_check(client: IMAPClient, timeout: float) -> list[Any]:
+    """IDLE responses that arrive within `timeout`; EOF and BYE are a dropped connection.
+
+    imapclient's idle_check reads with a non-blocking socket, where "no more data" and "the
+    server closed the connection" look alike, and it takes both for silence: a watcher whose
+    server died kept polling a half-closed socket until the next IDLE renewal (up to 10
+    minutes). Here a line is read only when the socket or a buffer holds something, in
+    blocking mode, so EOF raises imaplib's abort at once (and the server's BYE does too).
+    """
+    imap = client._imap
+    sock = client.socket()
+    poller = select.poll()
+    poller.register(sock.fileno(), select.POLLIN)
+    responses: list[Any] = []
+    wait = timeout
+    while poller.poll(wait * 1000) or _buffered(imap.file, sock):
+        line = imap._get_line()
+        if line.startswith(b"* BYE"):
+            raise IMAPClientAbortError(f"the server said {line[2:].decode(errors='replace')}")
+        responses.append(_parse_untagged_response(line))
+        wait = 0
+    return responses
+
+
+def _buffered(file: Any, sock: socket.socket) -> bool:
+    """Whether bytes already read off the socket wait in imaplib's or TLS's buffers."""
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True
+    timeout = sock.gettimeout()
+    sock.setblocking(False)
+    try:
+        return bool(file.peek(1))  # only the buffer: the socket itself has nothing to read
+    except (BlockingIOError, ssl.SSLWantReadError):
+        return False
+    finally:
+        sock.settimeout(timeout)
 
 
 def _utc(value: datetime) -> datetime:

@@ -19,6 +19,7 @@ from parsers.codes import normalize_text
 from parsers.extract import extract
 from parsers.message import UndecodableMessage, decode
 from parsers.records import ReviewStatus, failure_id
+from pipeline.handoff import take_back
 from pipeline.lock import RunLock
 from pipeline.run import Batch, Summary, record_review, write_sinks
 from pipeline.state import State
@@ -103,7 +104,8 @@ def reprocess(idents: tuple[str, ...], every: bool, config_path: Path | None) ->
     """Parse stored review items again with the current rules.
 
     Those that now give clean rows move to the codes (CSV and sheet alike) and leave
-    the review queue; no row is written twice.
+    the review queue, and their messages lose the review keyword on the mail server;
+    no row is written twice.
     """
     if not idents and not every:
         raise CannotRun("name review items by id, or use --all")
@@ -137,6 +139,8 @@ def reprocess(idents: tuple[str, ...], every: bool, config_path: Path | None) ->
                     batch.cleared.append(item["failure_id"])
             write_sinks(results, job, summary, batch.statuses)
             record_review(job, batch)
+    cleared = set(batch.cleared)
+    _say(take_back(settings, [item for item in items if item["failure_id"] in cleared]))
     fixed = len(batch.cleared)
     click.echo(
         f"reprocessed {len(results)}: {fixed} now parse ({summary.codes} codes), "
@@ -151,16 +155,27 @@ def reprocess(idents: tuple[str, ...], every: bool, config_path: Path | None) ->
 @click.option("--ignore", is_flag=True, help="Mark as ignored rather than resolved.")
 @config_option
 def resolve(idents: tuple[str, ...], ignore: bool, config_path: Path | None) -> None:
-    """Mark review items handled, in the state and in every sink."""
+    """Mark review items handled, in the state and in every sink.
+
+    Their messages lose the review keyword on the mail server (when it can be reached).
+    """
     status = ReviewStatus.IGNORED if ignore else ReviewStatus.RESOLVED
     with clean_errors():
         settings, state = open_state(config_path)
         with state, RunLock(lock_path(settings)):
-            ids = [_find(state, i)["failure_id"] for i in idents]
+            items = [_find(state, i) for i in idents]
+            ids = [item["failure_id"] for item in items]
             for sink in make_job(settings, None).sinks:
                 sink.set_statuses({i: str(status) for i in ids})
             state.set_statuses({i: str(status) for i in ids})
     click.echo(f"{len(ids)} marked {status}")
+    _say(take_back(settings, items))
+
+
+def _say(sentence: str | None) -> None:
+    """What happened to the review keyword on the server, on stderr beside the summary."""
+    if sentence:
+        click.echo(sentence, err=True)
 
 
 @click.command()

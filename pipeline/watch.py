@@ -20,8 +20,12 @@ from sinks import RetryableSinkError
 
 
 def backoff(failures: int, cap: float) -> float:
-    """Full-jitter exponential backoff: spreads reconnects of many watchers after an outage."""
-    return random.uniform(0, min(cap, 2.0 ** min(failures, 16)))
+    """Full-jitter exponential backoff: spreads reconnects of many watchers after an outage.
+
+    The first retry comes within a second (a restarted server is usually back by then),
+    then the window doubles up to `cap` (watch.max_backoff_seconds).
+    """
+    return random.uniform(0, min(cap, 2.0 ** min(max(failures, 1) - 1, 16)))
 
 
 def watch(

@@ -118,11 +118,18 @@ def test_bad_config_names_the_key(tmp_path: Path, text: str, message: str) -> No
     no_traceback(result)
 
 
-def test_missing_password_variable(tmp_path: Path, imap_account: ImapAccount) -> None:
+@pytest.mark.parametrize(
+    ("env", "said"),
+    [({}, "is not set"), ({"TEST_IMAP_PASSWORD": ""}, "is set but empty")],
+)
+def test_missing_password_variable(
+    tmp_path: Path, imap_account: ImapAccount, env: dict[str, str], said: str
+) -> None:
     config = imap_config(tmp_path, imap_account)
-    result = sparkcodes("run", "--config", str(config), env={"TEST_IMAP_PASSWORD": ""})
+    os.environ.pop("TEST_IMAP_PASSWORD", None)
+    result = sparkcodes("run", "--config", str(config), env=env)
     assert result.returncode == 2
-    assert "TEST_IMAP_PASSWORD (imap.password_env) is not set" in result.stderr
+    assert f"TEST_IMAP_PASSWORD (imap.password_env) {said}" in result.stderr
 
 
 def test_wrong_password_exit_code(tmp_path: Path, imap_account: ImapAccount) -> None:

@@ -422,6 +422,18 @@ class Dovecot:
         self.stop()
         self.start()
 
+    def kill(self) -> None:
+        """SIGKILL every Dovecot process at once, as a crash or ``kill -9`` would.
+
+        Unlike :meth:`stop`, clients get no ``* BYE``: their sockets just reach EOF.
+        :meth:`start` brings the same server back on the same ports.
+        """
+        proc = self._running_proc()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        self.stop()  # the bookkeeping; nothing is left to signal
+
     def close(self) -> None:
         """Stop and delete the temp dir (unless ``keep_workdir``)."""
         self.stop()
@@ -568,7 +580,8 @@ class Dovecot:
         ``ssl=True`` uses the IMAPS port, ``starttls=True`` upgrades the plain
         port; both verify the server against :attr:`ca_file`.  *password*
         defaults to the one given to :meth:`add_user`.  With *oauth2_token*
-        the login is AUTHENTICATE XOAUTH2 instead of LOGIN.
+        the login is AUTHENTICATE XOAUTH2 instead of LOGIN; a password that is not
+        ASCII goes by AUTHENTICATE PLAIN, which carries UTF-8.
         """
         if ssl and starttls:
             raise ValueError("use either ssl=True or starttls=True")
@@ -580,8 +593,10 @@ class Dovecot:
                 client.starttls(self.ssl_context())
             if oauth2_token is not None:
                 client.oauth2_login(username, oauth2_token)
-            else:
-                client.login(username, self._password(username, password))
+            elif (secret := self._password(username, password)).isascii():
+                client.login(username, secret)
+            else:  # LOGIN carries ASCII only; SASL PLAIN carries UTF-8
+                client.plain_login(username, secret)
         except BaseException:
             with contextlib.suppress(Exception):
                 client.shutdown()

@@ -197,6 +197,29 @@ def test_restart_keeps_ports_users_and_mail(private_server: Dovecot) -> None:
         assert client.fetch([uid], ["BODY.PEEK[]"])[uid][b"BODY[]"] == _message(1)
 
 
+def test_kill_drops_clients_without_bye_then_start_brings_it_back(
+    private_server: Dovecot,
+) -> None:
+    server = private_server
+    server.add_user("kill-user", "pw")
+    uid = server.append("kill-user", "INBOX", _message(2))
+    ports = (server.port, server.ssl_port)
+    live = server.client("kill-user")
+    try:
+        live.select_folder("INBOX")
+        server.kill()
+        assert not server.running
+        with pytest.raises((imaplib.IMAP4.abort, OSError)):
+            live.noop()
+    finally:
+        live.shutdown()
+    server.start()
+    assert (server.port, server.ssl_port) == ports
+    with server.client("kill-user") as client:
+        client.select_folder("INBOX")
+        assert uid in client.search()
+
+
 def test_pause_hangs_server_until_resume(private_server: Dovecot) -> None:
     server = private_server
     server.add_user("pause-user", "pw")
