@@ -136,7 +136,7 @@ def reprocess(idents: tuple[str, ...], every: bool, config_path: Path | None) ->
                 result = extract(
                     raw, item["source"] or "review", options=job.options, received_at=received
                 )
-                result = own_review_item(result, content_key(raw), job, {})  # its own id
+                result = own_review_item(result, content_key(raw), job)  # its own id
                 results.append(result)
                 summary.codes += len(result.rows)
                 if result.failure is not None:

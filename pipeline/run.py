@@ -101,7 +101,7 @@ def process(messages: Sequence[RawMessage], job: Job, summary: Summary) -> Batch
     seen = job.state.seen(ids) if job.state is not None and not job.full else set()
     batch = Batch(ids, set(), [], [], {})
     results: list[Extraction] = []
-    owners: dict[str, str] = {}
+    owners = stored_owners(extracted, job)
     for message, result, message_id, sha in zip(messages, extracted, ids, shas, strict=True):
         summary.fetched += 1
         if message_id in seen:
@@ -131,18 +131,30 @@ def content_key(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
-def own_review_item(result: Extraction, sha: str, job: Job, owners: dict[str, str]) -> Extraction:
+def stored_owners(results: Sequence[Extraction], job: Job) -> dict[str, str]:
+    """Which email (the hash of its bytes) holds each review item these results could claim,
+    in one query per batch; see `own_review_item`."""
+    if job.state is None:
+        return {}
+    owners = job.state.failure_owners(r.identity.failure_id for r in results)
+    for key, owner in owners.items():
+        if owner == "" and job.store is not None:  # stored before hashes were kept
+            kept = job.store.get(key)
+            owners[key] = content_key(kept) if kept is not None else ""
+    return owners
+
+
+def own_review_item(
+    result: Extraction, sha: str, job: Job, owners: dict[str, str] | None = None
+) -> Extraction:
     """`result`, keyed so that its review item is its own: the Message-ID's item unless a
     different email (by `sha`, the hash of its bytes) already holds it, in the state or
-    earlier in this batch (`owners`, updated here). Each email then keeps its own item and
-    kept .eml, and an email that parses clears only its own."""
+    earlier in this batch (`owners`, from `stored_owners`, updated here). Each email then
+    keeps its own item and kept .eml, and an email that parses clears only its own."""
+    if owners is None:
+        owners = stored_owners([result], job)
     base = result.identity.failure_id
     owner = owners.get(base)
-    if owner is None and job.state is not None:
-        owner = job.state.failure_owner(base)
-        if owner == "" and job.store is not None:  # stored before hashes were kept
-            kept = job.store.get(base)
-            owner = content_key(kept) if kept is not None else ""
     if owner and owner != sha:
         result = result.with_content_key(sha)
     if result.failure is not None:

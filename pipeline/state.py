@@ -100,13 +100,17 @@ class State:
         """Whether any earlier run finished a message (and so wrote the sinks)."""
         return self._db.execute("SELECT 1 FROM messages LIMIT 1").fetchone() is not None
 
-    def failure_owner(self, failure_id: str) -> str | None:
-        """Which email holds a review item: the hash of its bytes; "" when the item was
-        stored before hashes were kept, None when there is no such item."""
-        row = self._db.execute(
-            "SELECT raw_sha FROM failures WHERE failure_id = ?", (failure_id,)
-        ).fetchone()
-        return None if row is None else str(row[0] or "")
+    def failure_owners(self, failure_ids: Iterable[str]) -> dict[str, str]:
+        """Which email holds each existing review item: the hash of its bytes, or "" when the
+        item was stored before hashes were kept. Ids with no item are left out."""
+        ids = list(dict.fromkeys(failure_ids))
+        found: dict[str, str] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT failure_id, raw_sha FROM failures WHERE failure_id IN ({marks})"
+            found.update((str(r[0]), str(r[1] or "")) for r in self._db.execute(query, chunk))
+        return found
 
     def seen(self, message_ids: Iterable[str]) -> set[str]:
         """Which of these messages an earlier run already finished."""
