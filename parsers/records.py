@@ -54,8 +54,6 @@ _STATUS_WORDS: dict[str, ReviewStatus] = {
             "completed",
             "ok",
             "solved",
-            "entered",
-            "added",
         ),
         ReviewStatus.RESOLVED,
     ),
