@@ -74,8 +74,8 @@ def csv_rows(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
 
 
-def csv_sink(tmp_path: Path, **kw: bool) -> CsvSink:
-    return CsvSink(tmp_path / "codes.csv", tmp_path / "failures.csv", **kw)
+def csv_sink(tmp_path: Path, *, written_before: bool = False) -> CsvSink:
+    return CsvSink(tmp_path / "codes.csv", tmp_path / "failures.csv", written_before=written_before)
 
 
 # -- 1. an older email never undoes a renewal ------------------------------------------
