@@ -37,9 +37,60 @@ class ReviewStatus(StrEnum):
     IGNORED = "ignored"
 
 
-def failure_id(message_id: str) -> str:
-    """A short, stable id for a review item, the same on every run and in every sink."""
-    return "f" + hashlib.sha256(message_id.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+# What people type in a Status cell (the sheet's dropdown, a CSV edited by hand), lower-cased.
+_STATUS_WORDS: dict[str, ReviewStatus] = {
+    **dict.fromkeys(
+        ("open", "new", "todo", "to do", "pending", "reopen", "reopened"), ReviewStatus.OPEN
+    ),
+    **dict.fromkeys(
+        (
+            "resolved",
+            "resolve",
+            "done",
+            "fixed",
+            "handled",
+            "closed",
+            "complete",
+            "completed",
+            "ok",
+            "solved",
+        ),
+        ReviewStatus.RESOLVED,
+    ),
+    **dict.fromkeys(
+        (
+            "ignored",
+            "ignore",
+            "skip",
+            "skipped",
+            "dismissed",
+            "wontfix",
+            "won't fix",
+            "not needed",
+            "n/a",
+            "spam",
+        ),
+        ReviewStatus.IGNORED,
+    ),
+}
+
+
+def review_status(text: str) -> ReviewStatus | None:
+    """A Status cell as a status: case and spacing aside, with common synonyms (`Done`,
+    `fixed`, `ignore`); a blank cell is open; None for a word sparkcodes does not know."""
+    words = " ".join(text.split()).lower().rstrip(".!")
+    return _STATUS_WORDS.get(words) if words else ReviewStatus.OPEN
+
+
+def failure_id(message_id: str, content_key: str = "") -> str:
+    """A short, stable id for a review item, the same on every run and in every sink.
+
+    From the Message-ID alone, as long as no other email claims it; a different email reusing
+    a Message-ID (broken mailers, resent drafts) adds its `content_key` so each email keeps
+    its own review item.
+    """
+    text = f"{message_id}\0{content_key}" if content_key else message_id
+    return "f" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:10]
 
 
 class DurationSource(StrEnum):
@@ -65,6 +116,14 @@ class MessageIdentity:
     received_at: datetime | None
     source: str
     campaign: str | None = None
+    # Set only when another email already holds this Message-ID's review item: a hash of the
+    # email's bytes, which tells the two apart (see `failure_id`).
+    content_key: str = ""
+
+    @property
+    def failure_id(self) -> str:
+        """The id of the review item this email has (or would have)."""
+        return failure_id(self.message_id, self.content_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +187,7 @@ class Failure:
 
     @property
     def failure_id(self) -> str:
-        return failure_id(self.identity.message_id)
+        return self.identity.failure_id
 
     def as_record(self) -> dict[str, Any]:
         ident = self.identity
@@ -189,6 +248,24 @@ class Extraction:
 
     rows: tuple[CodeRow, ...]
     failure: Failure | None
+
+    @property
+    def identity(self) -> MessageIdentity:
+        return self.failure.identity if self.failure is not None else self.rows[0].identity
+
+    def with_content_key(self, content_key: str) -> Extraction:
+        """The same extraction, told apart from another email with its Message-ID."""
+        rows = tuple(
+            dataclasses.replace(
+                r, identity=dataclasses.replace(r.identity, content_key=content_key)
+            )
+            for r in self.rows
+        )
+        failure = self.failure
+        if failure is not None:
+            ident = dataclasses.replace(failure.identity, content_key=content_key)
+            failure = dataclasses.replace(failure, identity=ident)
+        return Extraction(rows, failure)
 
     @property
     def records(self) -> list[dict[str, Any]]:

@@ -21,7 +21,14 @@ from parsers.message import UndecodableMessage, decode
 from parsers.records import ReviewStatus, failure_id
 from pipeline.handoff import take_back
 from pipeline.lock import RunLock
-from pipeline.run import Batch, Summary, record_review, write_sinks
+from pipeline.run import (
+    Batch,
+    Summary,
+    content_key,
+    own_review_item,
+    record_review,
+    write_sinks,
+)
 from pipeline.state import State
 from pipeline.wiring import (
     CannotRun,
@@ -131,6 +138,7 @@ def reprocess(idents: tuple[str, ...], every: bool, config_path: Path | None) ->
                 result = extract(
                     raw, item["source"] or "review", options=job.options, received_at=received
                 )
+                result = own_review_item(result, content_key(raw), job)  # its own id
                 results.append(result)
                 summary.codes += len(result.rows)
                 if result.failure is not None:

@@ -10,14 +10,14 @@ from __future__ import annotations
 import hashlib
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from typing import Never, TypeVar
 
 from tqdm import tqdm
 
 from parsers.extract import Options, extract
-from parsers.records import Extraction, ReviewStatus, failure_id
+from parsers.records import Extraction, ReviewStatus, review_status
 from pipeline.imap import Mailbox
 from pipeline.local import RawMessage
 from pipeline.review import ReviewStore
@@ -35,12 +35,22 @@ class Summary:
     skipped: int = 0
     inserted: int = 0
     updated: int = 0
+    # Status cells people typed that mean nothing to sparkcodes, by review item: flagged, not
+    # guessed (the item stays open).
+    unknown_statuses: dict[str, str] = field(default_factory=dict)
 
     def line(self) -> str:
-        return (
+        text = (
             f"fetched {self.fetched}, codes {self.codes} ({self.inserted} new, "
             f"{self.updated} updated), failures {self.failures}, skipped {self.skipped}"
         )
+        if self.unknown_statuses:
+            items = ", ".join(f"{k} {v!r}" for k, v in sorted(self.unknown_statuses.items()))
+            text += (
+                f"; review status not understood, left open: {items} "
+                "(use open, resolved or ignored)"
+            )
+        return text
 
 
 def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -83,25 +93,31 @@ def process(messages: Sequence[RawMessage], job: Job, summary: Summary) -> Batch
     extracted = [
         extract(m.raw, m.source, options=job.options, received_at=m.received_at) for m in messages
     ]
-    ids = [_seen_key(r, m.raw) for r, m in zip(extracted, messages, strict=True)]
+    # What marks a message done: its Message-ID and a hash of its bytes, so a copy of the
+    # same message (a resync, a second folder) is skipped but a different email that reuses
+    # a Message-ID (broken clients do) is still read.
+    shas = [content_key(m.raw) for m in messages]
+    ids = [f"{r.identity.message_id} {sha}" for r, sha in zip(extracted, shas, strict=True)]
     seen = job.state.seen(ids) if job.state is not None and not job.full else set()
     batch = Batch(ids, set(), [], [], {})
     results: list[Extraction] = []
-    for message, result, message_id in zip(messages, extracted, ids, strict=True):
+    owners = stored_owners(extracted, job)
+    for message, result, message_id, sha in zip(messages, extracted, ids, shas, strict=True):
         summary.fetched += 1
         if message_id in seen:
             summary.skipped += 1
             continue
         seen.add(message_id)  # the same message twice in one batch counts once
+        result = own_review_item(result, sha, job, owners)
         summary.codes += len(result.rows)
         results.append(result)
         if result.failure is not None:
             summary.failures += 1
             batch.failed.add(message_id)
             kept = job.store.put(result.failure.failure_id, message.raw) if job.store else 0
-            batch.review.append((result.failure.as_record(), kept))
+            batch.review.append(({**result.failure.as_record(), "raw_sha": sha}, kept))
         else:
-            batch.cleared.append(failure_id(_message_id(result)))
+            batch.cleared.append(result.identity.failure_id)
     if job.store is not None and batch.review:
         # Past the cap the oldest kept emails go first; this batch's are kept.
         job.store.trim(keep_first={str(record["failure_id"]) for record, _ in batch.review})
@@ -110,19 +126,93 @@ def process(messages: Sequence[RawMessage], job: Job, summary: Summary) -> Batch
     return batch
 
 
+def content_key(raw: bytes) -> str:
+    """A hash of an email's bytes: tells apart different emails that share a Message-ID."""
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def stored_owners(results: Sequence[Extraction], job: Job) -> dict[str, str]:
+    """Which email (the hash of its bytes) holds each review item these results could claim,
+    in one query per batch; see `own_review_item`."""
+    if job.state is None:
+        return {}
+    owners = job.state.failure_owners(r.identity.failure_id for r in results)
+    for key, owner in owners.items():
+        if owner == "" and job.store is not None:  # stored before hashes were kept
+            kept = job.store.get(key)
+            owners[key] = content_key(kept) if kept is not None else ""
+    return owners
+
+
+def own_review_item(
+    result: Extraction, sha: str, job: Job, owners: dict[str, str] | None = None
+) -> Extraction:
+    """`result`, keyed so that its review item is its own: the Message-ID's item unless a
+    different email (by `sha`, the hash of its bytes) already holds it, in the state or
+    earlier in this batch (`owners`, from `stored_owners`, updated here). Each email then
+    keeps its own item and kept .eml, and an email that parses clears only its own."""
+    if owners is None:
+        owners = stored_owners([result], job)
+    base = result.identity.failure_id
+    owner = owners.get(base)
+    if owner and owner != sha:
+        result = result.with_content_key(sha)
+    if result.failure is not None:
+        owners[result.failure.failure_id] = sha
+    return result
+
+
 def write_sinks(
     results: Sequence[Extraction], job: Job, summary: Summary, statuses: dict[str, str]
 ) -> None:
     """Every sink, durably. An empty batch still refreshes expiry status and picks up review
-    statuses people set in a sink (a Status cell in the sheet)."""
-    for n, sink in enumerate(job.sinks):
-        stats = sink.write(results)
-        if n == 0:  # every sink holds the same rows; count them once
-            summary.inserted += stats.inserted
-            summary.updated += stats.updated
-        for key, status in stats.statuses.items():
-            if status in (ReviewStatus.RESOLVED, ReviewStatus.IGNORED):
-                statuses[key] = status
+    statuses people set in a sink (a Status cell in the sheet); every sink then holds the
+    same status (`agree`), so failures.csv and the sheet never disagree."""
+    written = [sink.write(results) for sink in job.sinks]
+    # A code is new if any sink lacked it: a sink that failed last run catches up now.
+    inserted = set().union(*(stats.inserted_keys for stats in written))
+    updated = set().union(*(stats.updated_keys for stats in written)) - inserted
+    summary.inserted += len(inserted)
+    summary.updated += len(updated)
+    agreed, unknown = agree([stats.statuses for stats in written])
+    for sink, stats in zip(job.sinks, written, strict=True):
+        fix = {
+            key: str(status)
+            for key, raw in stats.statuses.items()
+            if (status := agreed.get(key)) is not None
+            and raw != status
+            and (raw or status != ReviewStatus.OPEN)
+        }
+        if fix:
+            sink.set_statuses(fix)
+    summary.unknown_statuses.update(unknown)
+    for key, status in agreed.items():
+        if status != ReviewStatus.OPEN:
+            statuses[key] = str(status)
+
+
+def agree(
+    held: Sequence[dict[str, str]],
+) -> tuple[dict[str, ReviewStatus], dict[str, str]]:
+    """One status per review item from what each sink holds: a person's `resolved` or
+    `ignored` in any sink wins over `open` (typed in any case, or as a synonym such as `Done`);
+    items whose only non-open text is a word sparkcodes does not know are returned apart,
+    with that text, and stay open where they are open."""
+    agreed: dict[str, ReviewStatus] = {}
+    unknown: dict[str, str] = {}
+    for statuses in held:
+        for key, raw in statuses.items():
+            status = review_status(raw)
+            if status is None:
+                unknown.setdefault(key, raw)
+            elif key not in agreed or agreed[key] == ReviewStatus.OPEN:
+                agreed[key] = status  # the first sink's resolved/ignored stands
+    for key in list(unknown):
+        if agreed.get(key, ReviewStatus.OPEN) != ReviewStatus.OPEN:
+            del unknown[key]  # decided in another sink; its word replaces the unknown one
+        else:
+            agreed.pop(key, None)  # the person's text stays where it is
+    return agreed, unknown
 
 
 def record_review(job: Job, batch: Batch) -> None:
@@ -149,19 +239,6 @@ def commit_batch(
     """The last step of a batch: its messages are done, the folder's UID moves on."""
     if job.state is not None:
         job.state.commit(batch.ids, folder, uidvalidity, last_uid)
-
-
-def _message_id(result: Extraction) -> str:
-    if result.failure is not None:
-        return result.failure.identity.message_id
-    return result.rows[0].identity.message_id
-
-
-def _seen_key(result: Extraction, raw: bytes) -> str:
-    """What marks a message done: its Message-ID and a hash of its bytes, so a copy of the
-    same message (a resync, a second folder) is skipped but a different email that reuses a
-    Message-ID (broken clients do) is still read."""
-    return f"{_message_id(result)} {hashlib.sha256(raw).hexdigest()[:16]}"
 
 
 def sync_local(messages: Iterable[RawMessage], job: Job, batch_size: int = 200) -> Summary:

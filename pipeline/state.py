@@ -41,13 +41,17 @@ CREATE TABLE IF NOT EXISTS failures (
     snippet TEXT,
     source TEXT,
     raw_bytes INTEGER NOT NULL DEFAULT 0,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    raw_sha TEXT
 );
 """
+# Added since the first release; an older state file gains it on open.
+_MIGRATIONS = {"raw_sha": "ALTER TABLE failures ADD COLUMN raw_sha TEXT"}
 
 # The review queue keeps the same fields the sinks write; `status` is set by people.
 FAILURE_FIELDS = FAILURE_COLUMNS
-_INSERTED = tuple(k for k in FAILURE_FIELDS if k != "status")
+# `raw_sha` (a hash of the email's bytes) tells apart two emails that share a Message-ID.
+_INSERTED = (*(k for k in FAILURE_FIELDS if k != "status"), "raw_sha")
 
 
 class StateError(OSError):
@@ -70,6 +74,10 @@ class State:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+            have = {row[1] for row in self._db.execute("PRAGMA table_info(failures)")}
+            for column, statement in _MIGRATIONS.items():
+                if column not in have:
+                    self._db.execute(statement)
         except (OSError, sqlite3.Error) as exc:
             raise StateError(f"cannot open state file {path}: {exc}") from exc
 
@@ -87,6 +95,22 @@ class State:
             "SELECT uidvalidity, last_uid FROM folders WHERE folder = ?", (key,)
         ).fetchone()
         return FolderState(int(row[0]), int(row[1])) if row else None
+
+    def has_processed(self) -> bool:
+        """Whether any earlier run finished a message (and so wrote the sinks)."""
+        return self._db.execute("SELECT 1 FROM messages LIMIT 1").fetchone() is not None
+
+    def failure_owners(self, failure_ids: Iterable[str]) -> dict[str, str]:
+        """Which email holds each existing review item: the hash of its bytes, or "" when the
+        item was stored before hashes were kept. Ids with no item are left out."""
+        ids = list(dict.fromkeys(failure_ids))
+        found: dict[str, str] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT failure_id, raw_sha FROM failures WHERE failure_id IN ({marks})"
+            found.update((str(r[0]), str(r[1] or "")) for r in self._db.execute(query, chunk))
+        return found
 
     def seen(self, message_ids: Iterable[str]) -> set[str]:
         """Which of these messages an earlier run already finished."""
@@ -126,6 +150,7 @@ class State:
                     f"VALUES ({', '.join('?' * (len(_INSERTED) + 2))}) ON CONFLICT(failure_id) DO"
                     " UPDATE SET reason=excluded.reason, detail=excluded.detail,"
                     " snippet=excluded.snippet, raw_bytes=excluded.raw_bytes,"
+                    " raw_sha=coalesce(failures.raw_sha, excluded.raw_sha),"
                     " updated_at=excluded.updated_at",
                     (
                         (

@@ -52,6 +52,7 @@ def clean_errors() -> Iterator[None]:
     try:
         yield
     except _EXPECTED as exc:
+        # `retryable`: the one marker of a temporary cause (IMAP and sink errors carry it).
         hint = " (temporary; the next run will retry)" if getattr(exc, "retryable", False) else ""
         raise CannotRun(f"{exc}{hint}") from exc
 
@@ -67,7 +68,11 @@ config_option = click.option(
 def make_job(settings: Settings, state: State | None, *, full: bool = False) -> Job:
     review = settings.review
     return Job(
-        sinks=_sinks(settings),
+        # A CSV that earlier runs wrote and that is now missing stops the run (exit 2) rather
+        # than starting a file with only this run's rows; `--full` writes it again.
+        sinks=_sinks(
+            settings, written_before=state is not None and not full and state.has_processed()
+        ),
         options=_options(settings),
         state=state,
         store=review_store(settings),
@@ -81,13 +86,18 @@ def review_store(settings: Settings) -> ReviewStore:
     return ReviewStore(settings.review_store, int(settings.review.store_max_mb * 1024 * 1024))
 
 
-def _sinks(settings: Settings) -> list[Sink]:
+def _sinks(settings: Settings, *, written_before: bool = False) -> list[Sink]:
     expiry = Expiry(warn_days=settings.review.expiring_within_days)
     sinks: list[Sink] = []
     if settings.csv is not None:
         csv = settings.csv
         sinks.append(
-            CsvSink(settings.resolve(csv.path), settings.resolve(csv.failures_path), expiry)
+            CsvSink(
+                settings.resolve(csv.path),
+                settings.resolve(csv.failures_path),
+                expiry,
+                written_before=written_before,
+            )
         )
     if settings.sheets is not None:
         sinks.append(sheets_sink(settings, expiry))

@@ -1,6 +1,6 @@
 """Destinations for rows and failures, behind one small interface.
 
-Every sink upserts: code rows keyed by `spark_code`, failures keyed by `message_id`. Writing
+Every sink upserts: code rows keyed by `spark_code`, review items keyed by `failure_id`. Writing
 the same batch twice changes nothing, so a run that crashed after writing can simply rerun.
 """
 
@@ -14,11 +14,16 @@ from parsers.records import Extraction
 
 
 class SinkError(Exception):
-    """A sink could not be written."""
+    """A sink could not be written. `retryable` says whether a later run may simply succeed:
+    the one attribute error handling reads (as for IMAP errors)."""
+
+    retryable = False
 
 
 class RetryableSinkError(SinkError):
     """Worth retrying later unchanged: a network drop, a quota, a server restart."""
+
+    retryable = True
 
 
 class TerminalSinkError(SinkError):
@@ -35,6 +40,10 @@ class WriteStats:
     failures_cleared: int = 0
     # Review items' status as the sink holds it: people mark them resolved in the sheet.
     statuses: dict[str, str] = field(default_factory=dict)
+    # Which codes this sink inserted or updated: a code new to any sink is new (a sink that
+    # failed last run catches up on rows another already had).
+    inserted_keys: frozenset[str] = frozenset()
+    updated_keys: frozenset[str] = frozenset()
 
 
 class Sink(Protocol):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -45,10 +46,20 @@ class _FileChanged(RetryableSinkError):
 class CsvSink:
     """Upserts into `path` (codes) and `failures_path`; user-added columns are kept."""
 
-    def __init__(self, path: Path, failures_path: Path, expiry: Expiry | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        failures_path: Path,
+        expiry: Expiry | None = None,
+        *,
+        written_before: bool = False,
+    ) -> None:
+        """`written_before`: earlier runs wrote these files (the state says so), so a missing
+        one was moved or deleted, and starting it afresh would silently lose its rows."""
         self.path = path
         self.failures_path = failures_path
         self.expiry = expiry or Expiry()
+        self._must_exist = {path, failures_path} if written_before else set()
         # What this sink last wrote, by file: a backfill writes batch after batch, and
         # re-reading its own file each time would cost more than the parsing. Reused only
         # while the file is exactly as we left it (a person may edit it between runs).
@@ -92,10 +103,10 @@ class CsvSink:
         codes, failures = self._table(self.path), self._table(self.failures_path)
         expiries = ((key, facts[0], facts[1]) for key, facts in codes.facts.items())
         result = merge(codes.stored, failures.stored, batch, self.expiry, expiries=expiries)
-        if result.codes or not self.path.exists():
+        if result.codes or codes.foreign or not self.path.exists():
             codes.upsert({k: {**(codes.get(k) or {}), **r} for k, r in result.codes.items()})
             self._save(codes)
-        if result.failures or result.cleared or not self.failures_path.exists():
+        if result.failures or result.cleared or failures.foreign or not self.failures_path.exists():
             changed = {k: {**(failures.get(k) or {}), **r} for k, r in result.failures.items()}
             for key in result.cleared:  # its email now parses: out of the queue, row kept
                 if (stored := failures.get(key)) is not None:
@@ -110,13 +121,21 @@ class CsvSink:
         signature = _signature(path)
         table = self._tables.get(path)
         if table is None or table.signature != signature:
+            if path in self._must_exist and signature == (-1, -1) and not path.exists():
+                raise TerminalSinkError(
+                    f"{path} is gone (moved or deleted) though earlier runs wrote it; put it "
+                    "back, or run `sparkcodes run --full` to write it again from the mailbox"
+                )
             base, facts = (
                 (CODE_COLUMNS, ("expires_at", "expiry_status"))
                 if path == self.path
                 else (FAILURE_COLUMNS, ("status",))
             )
-            rows, extra = _load(path, base)
-            table = _Table(path, base + extra, facts, rows, signature)
+            loaded = _load(path, base)
+            # People's columns stay where they put them; ours a file lacks go at the end.
+            columns = loaded.columns + tuple(c for c in base if c not in loaded.columns)
+            table = _Table(path, columns, base[0], facts, loaded.rows, signature)
+            table.foreign = loaded.foreign
             self._tables[path] = table
         return table
 
@@ -128,6 +147,8 @@ class CsvSink:
             self._tables.pop(table.path, None)
             raise
         table.signature = _signature(table.path)
+        table.foreign = False
+        self._must_exist.add(table.path)
 
 
 class _Table:
@@ -143,12 +164,15 @@ class _Table:
         self,
         path: Path,
         columns: tuple[str, ...],
+        key: str,
         fact_columns: tuple[str, ...],
         rows: dict[str, Record],
         signature: tuple[int, int],
     ) -> None:
         self.path = path
         self.columns = columns
+        self.key = key
+        self.foreign = False  # read from a file in another dialect: write it back in ours
         self.fact_columns = fact_columns
         self.signature = signature  # the file's when last read or written by us
         self.facts: dict[str, tuple[str, ...]] = {}
@@ -230,7 +254,7 @@ class _Table:
                 raise _FileChanged(f"{self.path} was removed while sparkcodes used it") from exc
             except OSError as exc:
                 raise TerminalSinkError(f"cannot read {self.path}: {exc.strerror or exc}") from exc
-            rows = _parse(self._header + data, self.path, self.columns[0])
+            rows = _parse(self._header + data, self.path, self.key)
             chunk.rows = {key: rows[key] for key in chunk.keys}
         return chunk.rows
 
@@ -272,21 +296,56 @@ def _signature(path: Path) -> tuple[int, int]:
     return (st.st_mtime_ns, st.st_size)
 
 
-def _load(path: Path, columns: tuple[str, ...]) -> tuple[dict[str, Record], tuple[str, ...]]:
-    """Stored rows keyed by the first column, plus any columns a person added."""
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    rows: dict[str, Record]
+    columns: tuple[str, ...]  # the file's, in its order
+    foreign: bool = False  # not UTF-8 with BOM and commas, as sparkcodes writes
+
+
+def _load(path: Path, columns: tuple[str, ...]) -> _Loaded:
+    """Stored rows keyed by the first column, and the file's columns (people add their own).
+
+    A file a spreadsheet app saved again in its local dialect is read too: Excel's "CSV"
+    in much of Europe is `;`-separated, and its default encoding Windows-1252.
+    """
     if not path.exists():
-        return {}, ()
+        return _Loaded({}, ())
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TerminalSinkError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    bom = data.startswith(_BOM)
+    body = data[len(_BOM) :] if bom else data
+    source: io.BytesIO | io.StringIO = io.BytesIO(body)
+    encoding = "utf-8"
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        source, encoding = io.StringIO(body.decode("cp1252", errors="replace")), "cp1252"
+    sep = _delimiter(body[: body.find(b"\n")] if b"\n" in body else body)
+    try:
+        frame = pd.read_csv(source, dtype=str, keep_default_na=False, sep=sep)
     except pd.errors.EmptyDataError:
-        return {}, ()
+        return _Loaded({}, ())
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise TerminalSinkError(f"cannot read {path}: {exc}") from exc
+        raise TerminalSinkError(
+            f"cannot read {path} ({exc}); save it from your spreadsheet app as "
+            '"CSV UTF-8 (comma delimited)"'
+        ) from exc
     key = columns[0]
     if key not in frame.columns:
         raise TerminalSinkError(f"{path} has no '{key}' column; is it a sparkcodes file?")
-    extra = tuple(c for c in frame.columns if c not in columns)
-    return _records(frame, key), extra
+    foreign = not bom or sep != "," or encoding != "utf-8"
+    return _Loaded(_records(frame, key), tuple(str(c) for c in frame.columns), foreign)
+
+
+def _delimiter(header: bytes) -> str:
+    """The header line's separator: ours is a comma; a spreadsheet app may have used `;` or
+    a tab. Our column names hold none of them, so the most frequent one is it."""
+    counts = {sep: header.count(sep.encode()) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] > counts[","] else ","
 
 
 def _parse(data: bytes, path: Path, key: str) -> dict[str, Record]:
@@ -319,8 +378,9 @@ def _save(path: Path, pieces: Callable[[BinaryIO | None], Iterable[bytes]]) -> N
     """Write `pieces(old file)` to a temporary file, then rename it over `path`."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # 0600
         try:
+            _keep_mode_and_owner(path, fd)
             with os.fdopen(fd, "wb") as fh, contextlib.ExitStack() as stack:
                 old = stack.enter_context(open(path, "rb")) if path.exists() else None
                 fh.writelines(pieces(old))
@@ -333,6 +393,19 @@ def _save(path: Path, pieces: Callable[[BinaryIO | None], Iterable[bytes]]) -> N
         _fsync_dir(path.parent)
     except OSError as exc:
         raise TerminalSinkError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _keep_mode_and_owner(path: Path, fd: int) -> None:
+    """The replacement keeps the file's mode and owner (a person may have shared it with a
+    group, or given it to another user); a new file stays 0600, for creators' emails."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return
+    os.fchmod(fd, stat.S_IMODE(st.st_mode))
+    if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
+        with contextlib.suppress(PermissionError):  # only root may give a file away
+            os.fchown(fd, st.st_uid, st.st_gid)
 
 
 def _fsync_dir(directory: Path) -> None:

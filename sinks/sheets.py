@@ -187,10 +187,16 @@ class SheetsSink:
             sleep=self.retry.sleep,
             reraise=True,
         )
-        return retrying(self._write_once, batch)
+        try:
+            return retrying(self._write_once, batch)
+        except _Unavailable as exc:  # say how often it was really tried
+            tries = int(retrying.statistics.get("attempt_number", 1))
+            raise _Unavailable(exc.code, exc.detail, tries) from exc.__cause__
 
     def _write_once(self, batch: Sequence[Extraction]) -> WriteStats:
-        codes, failures = self.read()
+        # One try per request: `write` retries the whole read-merge-write, so the tries
+        # it reports are the tries there were.
+        codes, failures = self.read(attempts=1)
         result = merge(codes.stored(), failures.stored(), batch, self.expiry)
         requests_: list[dict[str, Any]] = []
         new_ids = _NewSheetIds(codes, failures)
@@ -228,22 +234,25 @@ class SheetsSink:
 
     # -- reading ---------------------------------------------------------------------
 
-    def read(self) -> tuple[_Tab, _Tab]:
+    def read(self, attempts: int | None = None) -> tuple[_Tab, _Tab]:
         """Both tabs in one request; a missing tab costs one more to list the sheets."""
         codes = _Tab(self.codes_title, CODE_COLUMNS, _expiry_colours)
         failures = _Tab(self.failures_title, FAILURE_COLUMNS, _status_dropdown)
         tabs = (codes, failures)
         try:
-            data = self._get_grid([t.title for t in tabs], tolerate_400=True)
+            data = self._get_grid([t.title for t in tabs], tolerate_400=True, attempts=attempts)
         except APIError:
             # A tab does not exist yet (the API says "Unable to parse range"): find which,
             # then read the ones that do.
             meta = self._call(
-                self.http.fetch_sheet_metadata, self.key, {"fields": "sheets.properties"}
+                self.http.fetch_sheet_metadata,
+                self.key,
+                {"fields": "sheets.properties"},
+                attempts=attempts,
             )
             titles = {s["properties"]["title"] for s in meta.get("sheets", [])}
             present = [t.title for t in tabs if t.title in titles]
-            data = self._get_grid(present) if present else meta
+            data = self._get_grid(present, attempts=attempts) if present else meta
         by_title = {s["properties"]["title"]: s for s in data.get("sheets", [])}
         for tab in tabs:
             sheet = by_title.get(tab.title)
@@ -251,7 +260,9 @@ class SheetsSink:
                 _load_tab(tab, sheet)
         return codes, failures
 
-    def _get_grid(self, titles: list[str], *, tolerate_400: bool = False) -> Any:
+    def _get_grid(
+        self, titles: list[str], *, tolerate_400: bool = False, attempts: int | None = None
+    ) -> Any:
         params = {
             "ranges": [_a1(t) for t in titles],
             "includeGridData": "true",
@@ -260,7 +271,11 @@ class SheetsSink:
             "prettyPrint": "false",
         }
         return self._call(
-            self.http.fetch_sheet_metadata, self.key, params, tolerate_400=tolerate_400
+            self.http.fetch_sheet_metadata,
+            self.key,
+            params,
+            tolerate_400=tolerate_400,
+            attempts=attempts,
         )
 
     # -- errors and retries ----------------------------------------------------------------
@@ -287,10 +302,7 @@ class SheetsSink:
             return retrying(method, *args)
         except APIError as exc:
             if _transient(exc):
-                raise RetryableSinkError(
-                    f"Google Sheets kept answering {exc.code} ({_api_message(exc)}) after "
-                    f"{tries} {'try' if tries == 1 else 'tries'}"
-                ) from exc
+                raise _Unavailable(exc.code, _api_message(exc), tries) from exc
             if exc.code == 400 and tolerate_400:
                 raise
             raise self._terminal(exc) from exc
@@ -319,6 +331,17 @@ class SheetsSink:
                 "sheets.credentials_file"
             )
         return TerminalSinkError(f"Google Sheets answered {exc.code}: {_api_message(exc)}")
+
+
+class _Unavailable(RetryableSinkError):
+    """Google kept answering 429 or 5xx: a quota or an outage, for a later run to retry."""
+
+    def __init__(self, code: int, detail: str, tries: int) -> None:
+        super().__init__(
+            f"Google Sheets kept answering {code} ({detail}) after "
+            f"{tries} {'try' if tries == 1 else 'tries'}"
+        )
+        self.code, self.detail = code, detail
 
 
 class _NewSheetIds:

@@ -15,7 +15,7 @@ from parsers.records import (
     FAILURE_COLUMNS,
     Extraction,
     ReviewStatus,
-    failure_id,
+    review_status,
 )
 from sinks import WriteStats
 
@@ -79,6 +79,8 @@ class Merge:
     updated: int = 0
     unchanged: int = 0
     refreshed: int = 0  # stored rows whose expiry status moved on
+    inserted_keys: set[str] = field(default_factory=set)
+    updated_keys: set[str] = field(default_factory=set)
 
     def stats(self, statuses: dict[str, str]) -> WriteStats:
         """What a sink reports once it has written this merge; `statuses` are every review
@@ -88,9 +90,13 @@ class Merge:
             updated=self.updated,
             unchanged=self.unchanged,
             refreshed=self.refreshed,
-            failures_open=sum(1 for status in statuses.values() if status in ("", "open")),
+            failures_open=sum(
+                1 for s in statuses.values() if review_status(s) in (None, ReviewStatus.OPEN)
+            ),
             failures_cleared=len(self.cleared),
             statuses=statuses,
+            inserted_keys=frozenset(self.inserted_keys),
+            updated_keys=frozenset(self.updated_keys),
         )
 
 
@@ -112,7 +118,8 @@ def merge(
     """Compute the upsert of `batch` over what is stored, as text cells.
 
     A code seen again (a resend, a renewal with a new period) updates its row unless the stored
-    row came from a later email, so a backfill of old mail never undoes a renewal. Stored rows
+    row came from an email the creator sent later (`combine`), so an old email forwarded or
+    backfilled later never undoes a renewal, and a blank never erases a known fact. Stored rows
     whose expiry status changed since (active → expiring → expired) are updated too, so a run
     with no new mail still keeps the sheet honest. A review item keeps the status a person
     gave it; one whose message now gives clean rows is cleared.
@@ -126,19 +133,23 @@ def merge(
     for extraction in batch:
         for row in extraction.rows:
             record = {k: cell(v) for k, v in row.as_record().items() if k in CODE_COLUMNS}
-            record["expiry_status"] = status_of(record["expires_at"])
+            # The column name says it is a handle: `mia`, not `@mia` (which a spreadsheet
+            # would read as a formula, and a script would have to strip).
+            record["creator_handle"] = record["creator_handle"].removeprefix("@")
             key = record["spark_code"]
             current = out.codes.get(key) or stored_codes.get(key)
+            if current is not None:
+                record = combine(current, record)
+            record["expiry_status"] = status_of(record["expires_at"])
             if current is None:
                 out.inserted += 1
-            elif _newer_or_same(current, record):
-                if all(current.get(c, "") == record[c] for c in CODE_COLUMNS):
-                    out.unchanged += 1
-                    continue
-                out.updated += 1
-            else:
+                out.inserted_keys.add(key)
+            elif all(current.get(c, "") == record[c] for c in CODE_COLUMNS):
                 out.unchanged += 1
                 continue
+            else:
+                out.updated += 1
+                out.updated_keys.add(key)
             out.codes[key] = record
         if extraction.failure is not None:
             failure = extraction.failure.as_record()
@@ -149,7 +160,7 @@ def merge(
             if current is None or any(current.get(c, "") != record[c] for c in FAILURE_COLUMNS):
                 out.failures[key] = record
         elif extraction.rows:
-            key = failure_id(extraction.rows[0].identity.message_id)
+            key = extraction.identity.failure_id
             if key in stored_failures:
                 out.cleared.add(key)
     if expiries is None:
@@ -167,6 +178,46 @@ def merge(
     return out
 
 
-def _newer_or_same(current: Mapping[str, str], incoming: Mapping[str, str]) -> bool:
-    """ISO-8601 UTC timestamps compare correctly as text."""
+# The period as one unit: an email that states no period never pairs its date with the
+# expiry another email computed.
+_PERIOD = ("duration_days", "duration_source", "authorized_at", "expires_at")
+# Facts about the code and its creator that an email may simply not repeat (a renewal
+# without the video link): a blank never erases them.
+_FACTS = ("creator_email", "creator_name", "creator_handle", "campaign", "video_url", "video_id")
+
+
+def combine(current: Mapping[str, str], incoming: Record) -> Record:
+    """One code's row after `incoming` meets the stored `current`: the later email (by when
+    the creator sent it) wins, but what it leaves blank keeps what is known."""
+    if sent_later_or_same(current, incoming):
+        out = dict(incoming)
+        if not incoming["duration_days"] and current.get("duration_days"):
+            out.update({c: current.get(c, "") for c in _PERIOD})
+    else:  # an older email replayed: it may only fill what the row lacks
+        out = {c: current.get(c, "") for c in CODE_COLUMNS}
+    for c in _FACTS:
+        if not out[c]:
+            out[c] = current.get(c, "") or incoming[c]
+    return out
+
+
+def sent_later_or_same(current: Mapping[str, str], incoming: Mapping[str, str]) -> bool:
+    """Whether `incoming` is the creator's later word on a code: by `authorized_at` (when the
+    creator sent it, from the forward header when forwarded), so a colleague forwarding the
+    original email after the renewal never undoes it; arrival (`received_at`) only breaks a
+    tie or stands in when either date is unknown. ISO-8601 UTC timestamps compare as text."""
+    theirs = _instant(current.get("authorized_at", ""))
+    ours = _instant(incoming.get("authorized_at", ""))
+    if theirs is not None and ours is not None and theirs != ours:
+        return ours > theirs
     return incoming.get("received_at", "") >= current.get("received_at", "")
+
+
+def _instant(text: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
