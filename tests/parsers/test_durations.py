@@ -1,14 +1,21 @@
-"""Authorization periods in words, digits and languages."""
+"""Authorization periods in words, digits, end dates and 23 languages."""
 
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from parsers.durations import find_periods
 
 ON = date(2026, 11, 3)
+NOV_1 = date(2026, 11, 1)
+
+
+def _days(text: str, on: date | None = ON) -> list[int]:
+    return [p.days for p in find_periods(text, on)]
 
 
 @pytest.mark.parametrize(
@@ -26,39 +33,240 @@ ON = date(2026, 11, 3)
         ("6 months", 180),
         ("thirty days", 30),
         ("2 weeks", 14),
-        ("7 Tage", 7),
-        ("ein Jahr", 365),
-        ("zwei Monate", 60),
+        ("a week", 7),
+        ("the 30d code", 30),
+        ("30 calendar days", 30),
+        ("half a year", 180),
+    ],
+)
+def test_english(text: str, days: int) -> None:
+    assert _days(text) == [days]
+
+
+# One row per language: digits with the unit in its cases, number words, compounds.
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        # es, pt
         ("60 días", 60),
+        ("sesenta días", 60),
         ("un año", 365),
+        ("dos meses", 60),
         ("30 dias", 30),
         ("um ano", 365),
+        ("sessenta dias", 60),
+        ("uma semana", 7),
+        # fr, de, it, nl
         ("30 jours", 30),
+        ("trente jours", 30),
         ("un an", 365),
+        ("une semaine", 7),
+        ("7 Tage", 7),
+        ("dreißig Tage", 30),
+        ("ein Jahr", 365),
+        ("zwei Monate", 60),
+        ("30-tägige Freigabe", 30),
         ("30 giorni", 30),
+        ("sessanta giorni", 60),
         ("un anno", 365),
         ("60 dagen", 60),
         ("1 jaar", 365),
-        ("the 30d code", 30),
-        ("valid until Jan 5", 63),
-        ("until January 5th, 2027", 63),
-        ("bis 5. Januar 2027", 63),
-        ("jusqu'au 5 janvier", 63),
-        ("hasta el 5 de enero", 63),
-        ("valid until 2027-01-05", 63),
+        ("zestig dagen", 60),
+        # pl, cs, sk
+        ("60 dni", 60),
+        ("sześćdziesiąt dni", 60),
+        ("1 rok", 365),
+        ("2 miesiące", 60),
+        ("30-dniowy kod", 30),
+        ("jeden tydzień", 7),
+        ("30 dní", 30),
+        ("12 měsíců", 365),
+        ("třicet dní", 30),
+        ("30denní autorizace", 30),
+        ("60 dní", 60),
+        ("30-dňový kód", 30),
+        ("tridsať dní", 30),
+        ("12 mesiacov", 365),
+        # hu, ro
+        ("60 napig", 60),
+        ("30 napos", 30),
+        ("egy évre", 365),
+        ("két hónap", 60),
+        ("hat hónapos", 180),
+        ("30 de zile", 30),
+        ("treizeci de zile", 30),
+        ("o lună", 30),
+        ("12 luni", 365),
+        # ru, uk
+        ("30 дней", 30),
+        ("шестьдесят дней", 60),
+        ("1 год", 365),
+        ("одну неделю", 7),
+        ("2 мес.", 60),
+        ("7-дневный", 7),
+        ("полгода", 180),
+        ("60 днів", 60),
+        ("тридцять днів", 30),
+        ("один рік", 365),
+        ("60-денний", 60),
+        # tr
+        ("7 günlük", 7),
+        ("1 yıl", 365),
+        ("bir yıllık", 365),
+        ("otuz gün", 30),
+        ("12 ay", 365),
+        # sv, da, no
+        ("60 dagar", 60),
+        ("ett år", 365),
+        ("sju dagar", 7),
+        ("30-dagars", 30),
+        ("30 dage", 30),
+        ("tredive dage", 30),
+        ("en måned", 30),
+        ("7 dager", 7),
+        ("ett år", 365),
+        ("seksti dager", 60),
+        # fi, et
+        ("365 päivää", 365),
+        ("kolmekymmentä päivää", 30),
+        ("1 vuodeksi", 365),
+        ("yhden vuoden", 365),
+        ("30-päiväinen", 30),
+        ("7 päeva", 7),
+        ("kolmkümmend päeva", 30),
+        ("üks aasta", 365),
+        # ja, zh, ko
+        ("30日間", 30),
+        ("３０日間", 30),
+        ("1年", 365),
+        ("一年", 365),
+        ("1ヶ月", 30),
+        ("一週間", 7),
+        ("60日間有効", 60),
+        ("7天", 7),
+        ("三十天", 30),
+        ("六十天", 60),
+        ("一个月", 30),
+        ("两个月", 60),
+        ("60일", 60),
+        ("30일간", 30),
+        ("1년", 365),
+        ("12개월", 365),
+        ("한 달", 30),
+        ("일주일", 7),
     ],
 )
-def test_reads_period(text: str, days: int) -> None:
-    assert [p.days for p in find_periods(text, ON)] == [days]
+def test_languages(text: str, days: int) -> None:
+    assert _days(text) == [days]
+
+
+@pytest.mark.parametrize(
+    ("text", "on", "days"),
+    [
+        ("valid until Jan 5", ON, 60),  # 63 days: the nearest offered period
+        ("until January 5th, 2027", ON, 60),
+        ("bis 5. Januar 2027", ON, 60),
+        ("jusqu'au 5 janvier", ON, 60),
+        ("hasta el 5 de enero", ON, 60),
+        ("valid until 2027-01-05", ON, 60),
+        ("valid until 12/31", NOV_1, 60),
+        ("valid until 12/31", date(2026, 12, 1), 30),
+        ("valid until 12/31", date(2026, 12, 24), 7),
+        ("bis 31.12.", NOV_1, 60),
+        ("до 31.12", NOV_1, 60),
+        ("до 31 декабря", NOV_1, 60),
+        ("до 31 грудня", NOV_1, 60),
+        ("até 31/12", NOV_1, 60),
+        ("jusqu'au 31/12", NOV_1, 60),
+        ("fino al 31/12", NOV_1, 60),
+        ("geldig tot 31-12-2026", NOV_1, 60),
+        ("ważny do 31 grudnia", NOV_1, 60),
+        ("platí do 31. prosince", NOV_1, 60),
+        ("platný do 1.12.", NOV_1, 30),
+        ("érvényes 12.31-ig", NOV_1, 60),
+        ("valabil până la 31.12.2026", NOV_1, 60),
+        ("31.12.'ye kadar geçerli", NOV_1, 60),
+        ("giltig till 31/12", NOV_1, 60),
+        ("gyldig til 1. december", NOV_1, 30),
+        ("voimassa 31.12. asti", NOV_1, 60),
+        ("kehtib kuni 31.12", NOV_1, 60),
+        ("12月31日まで有効", NOV_1, 60),
+        ("有效期至2026年12月31日", NOV_1, 60),
+        ("12월 31일까지", NOV_1, 60),
+        ("valid until 10/31/2027", NOV_1, 365),
+        # 05/12 reads 12 May (192 days) or 5 December (34): the near reading wins.
+        ("valid until 05/12", NOV_1, 30),
+    ],
+)
+def test_end_dates(text: str, on: date, days: int) -> None:
+    assert _days(text, on) == [days]
 
 
 @pytest.mark.parametrize(
     "text",
-    ["send it a day before posting", "I posted 3 videos", "call me at 10:30", "in 2026"],
+    [
+        "send it a day before posting",
+        "I posted 3 videos",
+        "call me at 10:30",
+        "in 2026",
+        "30 minutes",
+        "60 days ago",
+        "in 7 days I'll post the video",
+        "hace 60 días que lo subí",
+        "vor 30 Tagen",
+        "60 дней назад",
+        "60 днів тому",
+        "7 gün önce",
+        "för 60 dagar sedan",
+        "60 päivää sitten",
+        "60日前",
+        "7天前",
+        "60일 전",
+        "za 7 dni opublikuję",
+        "через 7 дней выложу",
+        "support 24/7",
+        "7 days a week",
+        "$30 per month",
+        "order #12345",
+        "a semana passada",
+        "o ano passado",
+        "en meses anteriores",
+        "el 5 de enero publiqué",
+        "12月31日に投稿します",
+        "bis 10.30 Uhr",
+        "valid from today",
+        "I'm 3 years old",
+    ],
 )
 def test_not_a_period(text: str) -> None:
     assert find_periods(text, ON) == []
 
 
+def test_ahead_with_an_expiry_word_is_a_period() -> None:
+    assert _days("the code expires in 30 days") == [30]
+    assert _days("код истекает через 30 дней") == [30]
+
+
 def test_until_without_a_date_to_count_from_is_ignored() -> None:
     assert find_periods("valid until Jan 5", None) == []
+
+
+def test_context_words_in_other_languages() -> None:
+    """A period beside an authorization word is preferred when a text states several."""
+    for text in (
+        "autoryzacja na 30 dni",
+        "авторизация на 30 дней",
+        "承認期間は30日間",
+        "승인 기간 30일",
+    ):
+        assert [p.in_context for p in find_periods(text, ON)] == [True], text
+    assert [p.in_context for p in find_periods("I posted it 30 days after the shoot", ON)] == [
+        False
+    ]
+
+
+@given(st.text(max_size=300))
+def test_any_text_gives_periods_or_none(text: str) -> None:
+    for p in find_periods(text, ON):
+        assert 0 < p.days <= 5 * 365
+        assert 0 <= p.start < p.end <= len(text)
