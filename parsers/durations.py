@@ -10,13 +10,14 @@ by `parsers.until`. "60 days ago", "in 7 days I'll post" and "24/7" are not peri
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from parsers.caseless import aligned_lower
 from parsers.numbers import CJK_NUMERALS, KOREAN_NATIVE, NUMBER_WORDS, ONE_WORDS, cjk_number
 from parsers.until import find_end_dates
+from parsers.wordtrie import alternation
 
 # Unit words in lower case, by unit: first the forms a "one"/"a" word may stand before
 # ("a week", "ein Jahr", "egy hónap", "bir yıl"), then every other case and plural, and the
@@ -87,33 +88,12 @@ _ONE_BEFORE = {
 }
 
 
-_Node = dict[str, "_Node"]
-
-
-def _trie(words: Iterable[str]) -> str:
-    """An alternation of `words` factored on shared prefixes: the engine then reads each
-    letter once instead of trying every word in turn."""
-    tree: _Node = {}
-    for word in words:
-        node = tree
-        for char in word:
-            node = node.setdefault(char, {})
-        node[""] = {}
-
-    def pattern(node: _Node) -> str:
-        branches = [re.escape(c) + pattern(sub) for c, sub in node.items() if c]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return "(?:" + body + ")?" if "" in node else body
-
-    return pattern(tree)
-
-
 # Digits may touch their unit ("30d", "30denní"); a word needs a space or hyphen ("today"
 # is not "to day", Danish for two days).
 _NUMBER = (
-    r"(?:(?P<num>\d{1,4})(?:\s*-\s*|\s+)?|(?P<word>" + _trie(NUMBER_WORDS) + r")(?:\s*-\s*|\s+))"
+    r"(?:(?P<num>\d{1,4})(?:\s*-\s*|\s+)?|(?P<word>"
+    + alternation(NUMBER_WORDS)
+    + r")(?:\s*-\s*|\s+))"
 )
 # Words between a number and its unit: "30 full days", "30 de zile", "30 calendar days".
 _FILLER = (
@@ -123,7 +103,12 @@ _FILLER = (
 )
 # Matched on lower-cased text (parsers.caseless), case-sensitive for speed.
 _PERIOD = re.compile(
-    r"(?<![\w.,/:=+#$€£¥₹\-])" + _NUMBER + _FILLER + r"(?P<unit>" + _trie(_UNIT_OF) + r")(?!\w)"
+    r"(?<![\w.,/:=+#$€£¥₹\-])"
+    + _NUMBER
+    + _FILLER
+    + r"(?P<unit>"
+    + alternation(_UNIT_OF)
+    + r")(?!\w)"
 )
 # East Asian: no spaces between words, so no word edges; a day after a month (12月31日,
 # 12월 31일) is a date, and 月 alone is a month name, not a number of months.
@@ -233,7 +218,7 @@ def find_periods(
                 continue
             count = NUMBER_WORDS[word]
         _add(found, lowered, m, count, unit)
-    if _has_cjk(lowered):
+    if _CJK.search(lowered):
         for m in _CJK_PERIOD.finditer(lowered):
             unit = m.lastgroup or "day"
             cjk_count = _cjk_count(m.group("num"))
@@ -269,8 +254,7 @@ def _not_a_period(lowered: str, start: int, end: int) -> bool:
     return False
 
 
-def _has_cjk(text: str) -> bool:
-    return any("\u3040" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af" for c in text)
+_CJK = re.compile(r"[\u3040-\u9fff\uac00-\ud7af]")
 
 
 def _cjk_count(word: str) -> int | None:

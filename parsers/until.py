@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
+from parsers.wordtrie import alternation
+
 ALLOWED = (7, 30, 60, 365)
 _LONGEST = 2 * 365
 
@@ -63,38 +65,44 @@ _DATE = r"""(?:
    |(?P<mn5>[^\W\d_]{3,})\.?\s+(?P<d5>\d{1,2})(?:st|nd|rd|th|\.)?(?:,?\s+(?P<y5>\d{4}))?
    |(?:(?P<y6>\d{4})\s*[年년]\s*)?(?P<m6>\d{1,2})\s*[月월]\s*(?P<d6>\d{1,2})\s*[日일号號]?
 )"""
-# Words before an end date, in lower case. English and East Asian numeric dates read month
-# first; the rest of Europe reads day first.
-_MONTH_FIRST = "en"
+
+
+# Words before an end date, in lower case, in 20 languages. English and East Asian numeric
+# dates read month first; the rest of Europe reads day first.
+def _phrases(text: str) -> list[str]:
+    return [p.strip() for p in text.split("|") if p.strip()]
+
+
+_ENGLISH = frozenset(_phrases("until|till|til|thru|through|expire|expires|expiring|expiry"))
+_EAST_ASIAN = frozenset(_phrases("有效期至|有效期到|截至|截止|截止到|到|至"))
+_BEFORE_WORDS = (
+    *_ENGLISH,
+    *_EAST_ASIAN,
+    *_phrases(
+        """valid to|valid thru|valid through|ends on|expiry:|expiry date|
+        expiry date:|expires on|expiring on|
+        bis|bis zum|bis zur|bis am|bis einschließlich|
+        jusqu'au|jusqu’au|jusqu'à|jusqu’à|jusqu'a|jusqu'au le|expire le|
+        hasta|hasta el|vence el|vence em|vence no dia|caduca el|
+        até|ate|até o|até o dia|até dia|
+        fino al|fino a|fino il|scade il|
+        tot|tot en met|t/m|verloopt op|
+        do|do dnia|
+        până la|până pe|până în|până la data de|pana la|pana pe|
+        до|по|
+        till och med|t.o.m.|t.o.m|til og med|indtil|inntil|frem til|
+        kuni"""
+    ),
+)
 _PREFIX = re.compile(
-    r"""(?x)
-    (?:
-      (?<![\w'’])(?P<en>until|till|til|thru|through|expires?(?:\s+on)?|expiring(?:\s+on)?|
-          valid\s+(?:to|thru|through)|ends?\s+on|expiry(?:\s+date)?:?)
-     |(?P<cjk>有效期至|有效期到|截至|截止到?|到|至)
-     |(?<![\w'’])(?P<eu>bis(?:\s+(?:zum|zur|am|einschließlich))?|
-          jusqu['’]\s*(?:au|à|a)(?:\s+le)?|expire\s+le|
-          hasta(?:\s+el)?|vence\s+(?:el|em|no\s+dia)|caduca\s+el|
-          at[ée](?:\s+(?:o\s+)?dia)?|at[ée]\s+o|
-          fino\s+(?:al|a|il)|scade\s+il|
-          tot(?:\s+en\s+met)?|t/m|verloopt\s+op|
-          do(?:\s+dnia)?|
-          până\s+(?:la|pe|în)(?:\s+data\s+de)?|pana\s+(?:la|pe)|
-          до|по|
-          till\s+och\s+med|t\.o\.m\.?|
-          til(?:\s+og\s+med)?|indtil|inntil|frem\s+til|
-          kuni)
-    )
-    (?:\s+(?:the|le|el|o|il|den|dem))?\s*(?:[^\W\d_]+\.?,?\s+)??"""
-    + _DATE,
+    r"(?P<kw>" + alternation(_BEFORE_WORDS) + r")"
+    r"(?:\s+(?:the|le|el|o|il|den|dem))?\s*(?:[^\W\d_]+\.?,?\s+)??" + _DATE,
     re.VERBOSE,
 )
 # Postpositions after an end date: Hungarian -ig, Turkish kadar, Finnish asti/saakka,
 # Estonian -ni, Japanese まで, Korean 까지, Chinese 为止/前. Found first (they are rare
 # strings), then the date is read backwards from them.
-_SUFFIX_WORD = re.compile(
-    r"-j?é?ig\b|\bkadar\b|\basti\b|\bsaakka\b|\bmennessä\b|まで|迄|까지|为止|為止|前|-ni\b"
-)
+_SUFFIX_WORD = re.compile(r"(?:-j?é?ig|kadar|asti|saakka|mennessä|-ni)\b|まで|迄|까지|为止|為止|前")
 _BEFORE_SUFFIX = re.compile(
     _DATE + r"(?:\s*['’]?[^\W\d_]{1,3}|\s+tarihine|\s+päivään)?\s*$", re.VERBOSE
 )
@@ -111,10 +119,19 @@ class EndDate:
 def find_end_dates(lowered: str, on: date) -> list[EndDate]:
     """Every stated end date in lower-cased `lowered`, as a period from `on`."""
     found: list[EndDate] = []
-    for m in _PREFIX.finditer(lowered):
-        month_first = m.group("en") is not None or m.group("cjk") is not None
+    pos = 0
+    while (m := _PREFIX.search(lowered, pos)) is not None:
+        pos = m.end()
+        keyword = m.group("kw")
+        first = keyword.split()[0].rstrip(":")
+        if first not in _EAST_ASIAN and _inside_word(lowered, m.start()):
+            pos = m.end("kw")
+            continue
+        month_first = first in _ENGLISH or first in _EAST_ASIAN
         days = _days(m, lowered, on, month_first)
-        if days is not None:
+        if days is None:  # "bis Ende 12/31" read "ende 12" as a month and day: look further
+            pos = m.end("kw")
+        else:
             found.append(EndDate(days, m.start(), m.end()))
     for word in _SUFFIX_WORD.finditer(lowered):
         start = max(0, word.start() - 40)
@@ -123,10 +140,13 @@ def find_end_dates(lowered: str, on: date) -> list[EndDate]:
             continue
         cjk = word.group() in ("まで", "迄", "까지", "为止", "為止", "前")
         month_first = cjk or word.group().endswith("ig")  # Hungarian writes 12.31.
-        days = _days(before, lowered, on, month_first)
-        if days is not None:
+        if (days := _days(before, lowered, on, month_first)) is not None:
             found.append(EndDate(days, before.start(), word.end()))
     return found
+
+
+def _inside_word(text: str, start: int) -> bool:
+    return start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_'’")
 
 
 def _days(m: re.Match[str], text: str, on: date, month_first: bool) -> int | None:
