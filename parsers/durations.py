@@ -63,6 +63,10 @@ _UNIT_FORMS: dict[str, tuple[str, str]] = {
         года лет годовой годичный роки років року річний års året vuotta aastat aastane""",
     ),
 }
+# Danish tens read differently from the same word elsewhere: "tres dage" is sixty days,
+# "tres días" three.
+_DANISH = {"tres": 60, "halvtreds": 50}
+_DANISH_UNITS = frozenset(str.split("dage dages dag døgn uger ugers måneder måneders år års"))
 _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 _UNIT_OF: dict[str, str] = {}
 _SINGULAR: set[str] = set()
@@ -72,8 +76,8 @@ for _unit, (_singular, _other) in _UNIT_FORMS.items():
     _SINGULAR.update(_singular.split())
 
 
-def _words(text: str) -> list[str]:
-    return text.split()
+def _words(text: str, separator: str | None = None) -> list[str]:
+    return [w.strip() for w in text.split(separator) if w.strip()]
 
 
 # Articles that are also other words: "a semana" is Portuguese for "the week", "o ano" for
@@ -127,6 +131,31 @@ _FIXED = re.compile(  # whole phrases: one week, half a year
     r"medio\s+año|meio\s+ano|半年|반년)"
 )
 _FIXED_DAYS = {"w7": 7, "y365": 365, "h180": 180}
+# A unit with no number after a validity word, as languages without articles say "a month":
+# "Platí týden.", "Ważny przez miesiąc.", "Код действует месяц.", "Voimassa kuukauden."
+_BARE = re.compile(
+    r"(?<!\w)"
+    + alternation(
+        _words(
+            """valid|gültig|gilt|valable|válido|válida|valido|valida|geldig|ważny|ważna|ważne|
+            obowiązuje|platí|platný|platná|platné|platnosť|platnost|érvényes|valabil|valabilă|
+            действует|действителен|действительна|срок|срок действия|діє|дійсний|дійсна|термін|
+            geçerli|giltig|gäller|gyldig|gælder|voimassa|kehtib|kehtiv|lasts|runs""",
+            "|",
+        )
+    )
+    + r"(?:\s*[—–:-]\s*|\s+)(?:"
+    + alternation(
+        _words(
+            """for|für|pour|por|durante|para|per|voor|przez|na|po dobu|на|в течение|протягом|
+            i|en|pendant|während|one|a""",
+            "|",
+        )
+    )
+    + r"\s+)?(?P<unit>"
+    + alternation(_SINGULAR - set(_UNIT_FORMS["day"][1].split()))
+    + r")(?!\w)"
+)
 
 # "60 days ago" in each language: words after the period, or before it.
 _AGO_AFTER = re.compile(
@@ -216,7 +245,8 @@ def find_periods(
         else:
             if form == "d":
                 continue
-            count = NUMBER_WORDS[word]
+            count = _DANISH.get(word, 0) if form in _DANISH_UNITS else 0
+            count = count or NUMBER_WORDS[word]
         _add(found, lowered, m, count, unit)
     if _CJK.search(lowered):
         for m in _CJK_PERIOD.finditer(lowered):
@@ -224,6 +254,10 @@ def find_periods(
             cjk_count = _cjk_count(m.group("num"))
             if cjk_count is not None and not (unit == "day" and _is_day_of_month(lowered, m)):
                 _add(found, lowered, m, cjk_count, unit)
+    for m in _BARE.finditer(lowered):
+        start = m.start("unit")
+        days = _UNIT_DAYS[_UNIT_OF[m.group("unit")]]
+        found.append(PeriodMatch(days, start, m.end(), True))
     for m in _FIXED.finditer(lowered):
         days = _FIXED_DAYS[m.lastgroup or "w7"]
         found.append(PeriodMatch(days, m.start(), m.end(), _near_context(lowered, m.start())))

@@ -21,6 +21,7 @@ from parsers.wordtrie import alternation
 
 ALLOWED = (7, 30, 60, 365)
 _LONGEST = 2 * 365
+_CLEARLY = math.log(1.1)
 
 # Month names come from dateparser's locale data (every form it knows: "stycznia", "joulukuuta",
 # "декабря"), plus the forms a date takes before Finnish, Estonian and Turkish postpositions.
@@ -59,7 +60,7 @@ def _months() -> dict[str, int]:
 _DATE = r"""(?:
     (?P<y1>\d{4})[-./]\s?(?P<m1>\d{1,2})[-./]\s?(?P<d1>\d{1,2})\.?(?!\d)
    |(?P<a2>\d{1,2})[./-]\s?(?P<b2>\d{1,2})[./-]\s?(?P<y2>\d{4}|\d{2})(?!\d)
-   |(?P<a3>\d{1,2})(?P<s3>[./])(?P<b3>\d{1,2})\.?(?![\d/.:]\d)
+   |(?P<a3>\d{1,2})(?P<s3>[./-])\s?(?P<b3>\d{1,2})\.?(?![\d/.:-]\d)
    |(?P<d4>\d{1,2})(?:st|nd|rd|th|er|º|ª|\.)?\s*(?:de\s+|of\s+|d['’]|di\s+)?
         (?P<mn4>[^\W\d_]{3,})\.?(?:,?\s*(?:de\s+)?(?P<y4>\d{4}))?
    |(?P<mn5>[^\W\d_]{3,})\.?\s+(?P<d5>\d{1,2})(?:st|nd|rd|th|\.)?(?:,?\s+(?P<y5>\d{4}))?
@@ -73,7 +74,7 @@ def _phrases(text: str) -> list[str]:
     return [p.strip() for p in text.split("|") if p.strip()]
 
 
-_ENGLISH = frozenset(_phrases("until|till|til|thru|through|expire|expires|expiring|expiry"))
+_ENGLISH = frozenset(_phrases("until|till|thru|through|expire|expires|expiring|expiry"))
 _EAST_ASIAN = frozenset(_phrases("有效期至|有效期到|截至|截止|截止到|到|至"))
 _BEFORE_WORDS = (
     *_ENGLISH,
@@ -90,8 +91,8 @@ _BEFORE_WORDS = (
         do|do dnia|
         până la|până pe|până în|până la data de|pana la|pana pe|
         до|по|
-        till och med|t.o.m.|t.o.m|til og med|indtil|inntil|frem til|
-        kuni"""
+        till och med|t.o.m.|t.o.m|til|til og med|indtil|inntil|frem til|
+        kuni|eddig|eddig:"""
     ),
 )
 _PREFIX = re.compile(
@@ -106,7 +107,12 @@ _SUFFIX_WORD = re.compile(r"(?:-j?é?ig|kadar|asti|saakka|mennessä|-ni)\b|ま�
 _BEFORE_SUFFIX = re.compile(
     _DATE + r"(?:\s*['’]?[^\W\d_]{1,3}|\s+tarihine|\s+päivään)?\s*$", re.VERBOSE
 )
+_WORD_AFTER = re.compile(r"[ \t]*[^\W\d_]")
 _TIME_AFTER = re.compile(r"\s*(?:uhr|h\b|hod|óra|час|am\b|pm\b|a\.m|p\.m|o['’]clock|:\d)")
+
+
+_EAST_ASIAN_AFTER = frozenset(_phrases("まで|迄|까지|为止|為止|前"))
+_DAY_FIRST, _MONTH_FIRST, _MONTH_FIRST_IF_SLASH = "dm", "md", "md/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +133,11 @@ def find_end_dates(lowered: str, on: date) -> list[EndDate]:
         if first not in _EAST_ASIAN and _inside_word(lowered, m.start()):
             pos = m.end("kw")
             continue
-        month_first = first in _ENGLISH or first in _EAST_ASIAN
-        days = _days(m, lowered, on, month_first)
+        if first in _EAST_ASIAN or first == "eddig":  # Hungarian: 12. 18.
+            order = _MONTH_FIRST
+        else:
+            order = _MONTH_FIRST_IF_SLASH if first in _ENGLISH else _DAY_FIRST
+        days = _days(m, lowered, on, order)
         if days is None:  # "bis Ende 12/31" read "ende 12" as a month and day: look further
             pos = m.end("kw")
         else:
@@ -138,9 +147,10 @@ def find_end_dates(lowered: str, on: date) -> list[EndDate]:
         before = _BEFORE_SUFFIX.search(lowered, start, word.start())
         if before is None:
             continue
-        cjk = word.group() in ("まで", "迄", "까지", "为止", "為止", "前")
-        month_first = cjk or word.group().endswith("ig")  # Hungarian writes 12.31.
-        if (days := _days(before, lowered, on, month_first)) is not None:
+        # East Asian and Hungarian dates read month first (12/31まで, 12.31-ig).
+        month_first = word.group() in _EAST_ASIAN_AFTER or word.group().endswith("ig")
+        order = _MONTH_FIRST if month_first else _DAY_FIRST
+        if (days := _days(before, lowered, on, order)) is not None:
             found.append(EndDate(days, before.start(), word.end()))
     return found
 
@@ -149,7 +159,9 @@ def _inside_word(text: str, start: int) -> bool:
     return start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_'’")
 
 
-def _days(m: re.Match[str], text: str, on: date, month_first: bool) -> int | None:
+def _days(m: re.Match[str], text: str, on: date, order: str) -> int | None:
+    """The period to the date `m` matched; `order` says which of a numeric date's two
+    readings to try first."""
     g = m.group
     if g("y1"):
         return _period(_candidates(int(g("y1")), int(g("m1")), int(g("d1")), on), on)
@@ -157,14 +169,17 @@ def _days(m: re.Match[str], text: str, on: date, month_first: bool) -> int | Non
         year = int(g("y2"))
         year += 2000 if year < 100 else 0
         a, b = int(g("a2")), int(g("b2"))
-        orders = [(b, a), (a, b)] if month_first else [(a, b), (b, a)]  # (day, month)
+        first = _month_first(order, "/" if "/" in m.group() else ".")
+        orders = [(b, a), (a, b)] if first else [(a, b), (b, a)]  # (day, month)
         readings = [c for d, mo in orders for c in _candidates(year, mo, d, on)]
         return _period(readings, on)
     if g("a3"):
         if _TIME_AFTER.match(text, m.end()):
-            return None
+            return None  # 10.30 Uhr
+        if g("s3") == "-" and not m.group().endswith(".") and _WORD_AFTER.match(text, m.end()):
+            return None  # 10-12 Tage
         a, b = int(g("a3")), int(g("b3"))
-        first = month_first and (g("s3") == "/" or _hu(m))
+        first = _month_first(order, g("s3"))
         orders = [(b, a), (a, b)] if first else [(a, b), (b, a)]
         readings = [c for d, mo in orders for c in _candidates(None, mo, d, on)]
         return _period(readings, on)
@@ -184,9 +199,8 @@ def _days(m: re.Match[str], text: str, on: date, month_first: bool) -> int | Non
     return None
 
 
-def _hu(m: re.Match[str]) -> bool:
-    """Hungarian dates (12.31-ig) are month first even with dots."""
-    return m.re is _BEFORE_SUFFIX
+def _month_first(order: str, separator: str) -> bool:
+    return order == _MONTH_FIRST or (order == _MONTH_FIRST_IF_SLASH and separator == "/")
 
 
 def _month(name: str) -> int | None:
@@ -214,7 +228,8 @@ def _candidates(year: int | None, month: int, day: int, on: date) -> Iterator[da
 
 
 def _period(readings: list[date] | Iterator[date], on: date) -> int | None:
-    """The offered period nearest the first reading that lands close to one."""
+    """The offered period nearest a reading; an earlier reading (the language's own order)
+    wins unless a later one lands clearly nearer an offered period."""
     best: tuple[float, int] | None = None
     for when in readings:
         days = (when - on).days
@@ -222,8 +237,6 @@ def _period(readings: list[date] | Iterator[date], on: date) -> int | None:
             continue
         snapped = min(ALLOWED, key=lambda p: abs(math.log(days / p)))
         miss = abs(math.log(days / snapped))
-        if miss <= math.log(1.25):
-            return snapped
-        if best is None or miss < best[0]:
+        if best is None or miss < best[0] - _CLEARLY:
             best = (miss, snapped)
     return best[1] if best else None

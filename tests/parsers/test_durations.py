@@ -122,6 +122,7 @@ def test_english(text: str, days: int) -> None:
         ("30-dagars", 30),
         ("30 dage", 30),
         ("tredive dage", 30),
+        ("Godkendt i tres dage.", 60),  # Danish sixty, not Spanish three
         ("en måned", 30),
         ("7 dager", 7),
         ("ett år", 365),
@@ -147,6 +148,7 @@ def test_english(text: str, days: int) -> None:
         ("三十天", 30),
         ("六十天", 60),
         ("一个月", 30),
+        ("有効期間は１か月です。", 30),
         ("两个月", 60),
         ("60일", 60),
         ("30일간", 30),
@@ -157,6 +159,25 @@ def test_english(text: str, days: int) -> None:
     ],
 )
 def test_languages(text: str, days: int) -> None:
+    assert _days(text) == [days]
+
+
+# Languages without articles say "valid a month" with the bare noun.
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        ("Platí týden.", 7),
+        ("Ważny przez tydzień.", 7),
+        ("Ważny przez miesiąc.", 30),
+        ("Код действует месяц.", 30),
+        ("Код дійсний місяць.", 30),
+        ("Термін — тиждень.", 7),
+        ("Voimassa viikon.", 7),
+        ("Voimassa kuukauden.", 30),
+        ("Platí rok.", 365),
+    ],
+)
+def test_bare_unit_after_a_validity_word(text: str, days: int) -> None:
     assert _days(text) == [days]
 
 
@@ -194,6 +215,10 @@ def test_languages(text: str, days: int) -> None:
         ("有效期至2026年12月31日", NOV_1, 60),
         ("12월 31일까지", NOV_1, 60),
         ("valid until 10/31/2027", NOV_1, 365),
+        ("Platí do 18. 12..", date(2026, 11, 18), 30),
+        ("Érvényes eddig: 12. 18.", date(2026, 11, 18), 30),
+        ("Geldig tot 4-12.\nVideo:", date(2026, 11, 4), 30),
+        ("Gyldig til 10/1.", date(2026, 11, 11), 60),  # Danish: 10 January, not October 1
         # 05/12 reads 12 May (192 days) or 5 December (34): the near reading wins.
         ("valid until 05/12", NOV_1, 30),
     ],
@@ -234,6 +259,8 @@ def test_end_dates(text: str, on: date, days: int) -> None:
         "el 5 de enero publiqué",
         "12月31日に投稿します",
         "bis 10.30 Uhr",
+        "bis 10-12 Tage später",
+        "the video is valid content",
         "valid from today",
         "I'm 3 years old",
     ],
