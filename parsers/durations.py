@@ -165,7 +165,7 @@ _AGO_AFTER = re.compile(
 _AGO_BEFORE = re.compile(r"(?:\bhace|\bhá|\bil\s+y\s+a|\bvor|\bpřed|\bpred|\bacum)\s+$")
 # "in 7 days", "within 7 days", "7日後": a date ahead, a period only beside an expiry word.
 _AHEAD_BEFORE = re.compile(
-    r"(?:\bin|\bwithin|\bafter|\bnext|\bdans|\baprès|\ben|\bem|\bdentro\s+de|\bentro|\btra|"
+    r"(?:\bin|\bwithin|\bafter|\bdans|\baprès|\ben|\bem|\bdentro\s+de|\bentro|\btra|"
     r"\bfra|\bover|\bbinnen|\bnach|\bza|\bo|\bpo|\bîn|\bdupă|через|\bom|\binom|\binnen)\s+$"
 )
 _AHEAD_AFTER = re.compile(

@@ -74,29 +74,39 @@ def _phrases(text: str) -> list[str]:
     return [p.strip() for p in text.split("|") if p.strip()]
 
 
-_ENGLISH = frozenset(_phrases("until|till|thru|through|expire|expires|expiring|expiry"))
-_EAST_ASIAN = frozenset(_phrases("有效期至|有效期到|截至|截止|截止到|到|至"))
+_ENGLISH = frozenset(
+    _phrases(
+        """until|till|thru|through|expire|expires|expiring|expiry|valid to|valid thru|
+        valid through|ends on|expiry date|expires on|expiring on|expiration|expiration date"""
+    )
+)
+_EAST_ASIAN = frozenset(
+    _phrases(
+        """有效期至|有效期到|截至|截止|截止到|到|至|有效期限|有效期限为|有效期限為|到期日|
+        有効期限|有効期限は|期限|期限は|유효기간|유효기간은|만료일|만료일은"""
+    )
+)
 _BEFORE_WORDS = (
     *_ENGLISH,
     *_EAST_ASIAN,
     *_phrases(
-        """valid to|valid thru|valid through|ends on|expiry:|expiry date|
-        expiry date:|expires on|expiring on|
-        bis|bis zum|bis zur|bis am|bis einschließlich|
-        jusqu'au|jusqu’au|jusqu'à|jusqu’à|jusqu'a|jusqu'au le|expire le|
-        hasta|hasta el|vence el|vence em|vence no dia|caduca el|
+        """bis|bis zum|bis zur|bis am|bis einschließlich|ablaufdatum|läuft am|endet am|
+        jusqu'au|jusqu’au|jusqu'à|jusqu’à|jusqu'a|jusqu'au le|expire le|date d'expiration|
+        hasta|hasta el|vence el|vence em|vence no dia|caduca el|fecha de vencimiento|
+        vencimiento|vencimento|data de validade|
         até|ate|até o|até o dia|até dia|
-        fino al|fino a|fino il|scade il|
-        tot|tot en met|t/m|verloopt op|
-        do|do dnia|
-        până la|până pe|până în|până la data de|pana la|pana pe|
-        до|по|
-        till och med|t.o.m.|t.o.m|til|til og med|indtil|inntil|frem til|
-        kuni|eddig|eddig:"""
+        fino al|fino a|fino il|scade il|scadenza|
+        tot|tot en met|t/m|verloopt op|vervaldatum|
+        do|do dnia|data ważności|wygasa|
+        până la|până pe|până în|până la data de|pana la|pana pe|expiră la|expiră pe|
+        до|по|истекает|спливає|
+        till och med|t.o.m.|t.o.m|til|til og med|indtil|inntil|frem til|utgångsdatum|
+        udløbsdato|utløpsdato|utløper|udløber|går ut|
+        kuni|aegub|vanhenee|lejárat|eddig"""
     ),
 )
 _PREFIX = re.compile(
-    r"(?P<kw>" + alternation(_BEFORE_WORDS) + r")"
+    r"(?P<kw>" + alternation(_BEFORE_WORDS) + r")(?:\s*[:：])?"
     r"(?:\s+(?:the|le|el|o|il|den|dem))?\s*(?:[^\W\d_]+\.?,?\s+)??" + _DATE,
     re.VERBOSE,
 )
@@ -128,15 +138,14 @@ def find_end_dates(lowered: str, on: date) -> list[EndDate]:
     pos = 0
     while (m := _PREFIX.search(lowered, pos)) is not None:
         pos = m.end()
-        keyword = m.group("kw")
-        first = keyword.split()[0].rstrip(":")
-        if first not in _EAST_ASIAN and _inside_word(lowered, m.start()):
+        keyword = " ".join(m.group("kw").split())
+        if keyword not in _EAST_ASIAN and _inside_word(lowered, m.start(), m.end("kw")):
             pos = m.end("kw")
             continue
-        if first in _EAST_ASIAN or first == "eddig":  # Hungarian: 12. 18.
+        if keyword in _EAST_ASIAN or keyword in ("eddig", "lejárat"):  # Hungarian: 12. 18.
             order = _MONTH_FIRST
         else:
-            order = _MONTH_FIRST_IF_SLASH if first in _ENGLISH else _DAY_FIRST
+            order = _MONTH_FIRST_IF_SLASH if keyword in _ENGLISH else _DAY_FIRST
         days = _days(m, lowered, on, order)
         if days is None:  # "bis Ende 12/31" read "ende 12" as a month and day: look further
             pos = m.end("kw")
@@ -155,8 +164,11 @@ def find_end_dates(lowered: str, on: date) -> list[EndDate]:
     return found
 
 
-def _inside_word(text: str, start: int) -> bool:
-    return start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_'’")
+def _inside_word(text: str, start: int, end: int) -> bool:
+    """Whether a keyword found at start:end is part of a longer word ("video", "total")."""
+    if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_'’"):
+        return True
+    return end < len(text) and text[end].isalpha()
 
 
 def _days(m: re.Match[str], text: str, on: date, order: str) -> int | None:

@@ -37,6 +37,8 @@ def _days(text: str, on: date | None = ON) -> list[int]:
         ("the 30d code", 30),
         ("30 calendar days", 30),
         ("half a year", 180),
+        ("valid for the next 30 days", 30),
+        ("Authorization period: 60 days", 60),
     ],
 )
 def test_english(text: str, days: int) -> None:
@@ -219,6 +221,15 @@ def test_bare_unit_after_a_validity_word(text: str, days: int) -> None:
         ("Érvényes eddig: 12. 18.", date(2026, 11, 18), 30),
         ("Geldig tot 4-12.\nVideo:", date(2026, 11, 4), 30),
         ("Gyldig til 10/1.", date(2026, 11, 11), 60),  # Danish: 10 January, not October 1
+        ("Expiration date: 12/31/2026", NOV_1, 60),
+        ("it expires on Dec 31st", NOV_1, 60),
+        ("until the 31st of December", NOV_1, 60),
+        ("expire le 05/12", NOV_1, 30),  # French reads day first
+        ("Ablaufdatum: 31.12.2026", NOV_1, 60),
+        ("läuft am 31.12. ab", NOV_1, 60),
+        ("fecha de vencimiento: 31/12", NOV_1, 60),
+        ("有効期限：12月31日", NOV_1, 60),
+        ("유효기간: 12월 31일", NOV_1, 60),
         # 05/12 reads 12 May (192 days) or 5 December (34): the near reading wins.
         ("valid until 05/12", NOV_1, 30),
     ],
@@ -260,6 +271,7 @@ def test_end_dates(text: str, on: date, days: int) -> None:
         "12月31日に投稿します",
         "bis 10.30 Uhr",
         "bis 10-12 Tage später",
+        "total 5.12 EUR",
         "the video is valid content",
         "valid from today",
         "I'm 3 years old",
