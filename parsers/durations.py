@@ -140,7 +140,9 @@ _BARE = re.compile(
             """valid|gültig|gilt|valable|válido|válida|valido|valida|geldig|ważny|ważna|ważne|
             obowiązuje|platí|platný|platná|platné|platnosť|platnost|érvényes|valabil|valabilă|
             действует|действителен|действительна|срок|срок действия|діє|дійсний|дійсна|термін|
-            geçerli|giltig|gäller|gyldig|gælder|voimassa|kehtib|kehtiv|lasts|runs""",
+            geçerli|giltig|gäller|gyldig|gælder|voimassa|kehtib|kehtiv|lasts|runs|
+            autoryzacja|autorizace|autorizácia|авторизация|авторизація|доступ|dostęp|
+            freigabe|engedély|yetki|godkendelse|behörighet""",
             "|",
         )
     )

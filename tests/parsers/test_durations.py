@@ -177,6 +177,8 @@ def test_languages(text: str, days: int) -> None:
         ("Voimassa viikon.", 7),
         ("Voimassa kuukauden.", 30),
         ("Platí rok.", 365),
+        ("Kod ważny na rok.", 365),
+        ("Авторизация на месяц.", 30),
     ],
 )
 def test_bare_unit_after_a_validity_word(text: str, days: int) -> None:
