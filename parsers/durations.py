@@ -5,6 +5,12 @@ TikTok offers 7, 30, 60 and 365 days, but creators and agencies state any number
 digits (ASCII or full-width) or words, with the unit in whatever case their grammar asks for;
 a week counts 7 days, a month 30, a year 365, and twelve months a full year. End dates are read
 by `parsers.until`. "60 days ago", "in 7 days I'll post" and "24/7" are not periods.
+
+Languages: en es pt fr de it nl pl cs sk hu ro ru uk tr sv da no fi et ja zh ko. To add one,
+add its unit forms to `_UNIT_FORMS` (every case a number governs, and compound adjectives),
+its number words to `parsers.numbers`, its "ago"/"in N days" words to `_AGO_*`/`_AHEAD_*`,
+its validity words to `_CONTEXT` and `_BARE`, and its "until" words to `parsers.until`
+(month names come from dateparser); then a row per form in tests/parsers/test_durations.py.
 """
 
 from __future__ import annotations
