@@ -182,7 +182,7 @@ _AHEAD_AFTER = re.compile(
 _EXPIRY = re.compile(
     r"expir|\bends?\b|run\s+out|runs\s+out|ablauf|läuft|abläuft|vence|venc|caduc|scad|"
     r"verloop|verval|wygas|vyprš|vyprší|skonč|lejár|expiră|истека|истечёт|истечет|закончит|"
-    r"спливає|спливе|закінч|sona\s+er|bit|går\s+ut|löper\s+ut|udløb|utløp|vanhene|päätty|"
+    r"спливає|спливе|закінч|sona\s+er|\bbit(?:er|ecek|iyor|iş)|går\s+ut|löper\s+ut|udløb|utløp|vanhene|päätty|"
     r"aegub|lõpe|期限|切れ|失效|过期|過期|到期|만료|끝"
 )
 _RATE_AFTER = re.compile(r"\s+(?:a|per|each|every)\s+(?:week|month|year)")  # 7 days a week
@@ -310,7 +310,7 @@ def _is_day_of_month(lowered: str, m: re.Match[str]) -> bool:
     before = lowered[max(0, m.start() - 3) : m.start()].rstrip()
     if before.endswith(("月", "월")):
         return True
-    follows = lowered.startswith(("まで", "까지", "에", "に"), m.end())
+    follows = lowered.startswith(("まで", "까지", "에", "に", "から", "부터", "起", "号"), m.end())
     return follows and m.group("day") in ("日", "일")
 
 
