@@ -22,6 +22,9 @@ from parsers.wordtrie import alternation
 ALLOWED = (7, 30, 60, 365)
 _LONGEST = 2 * 365
 _CLEARLY = math.log(1.1)
+# No email states a hundred end dates: past that many candidates, text is not prose (a log,
+# a table) and reading on would only cost time.
+_MOST_TRIES = 100
 
 # Month names come from dateparser's locale data (every form it knows: "stycznia", "joulukuuta",
 # "декабря"), plus the forms a date takes before Finnish, Estonian and Turkish postpositions.
@@ -62,8 +65,8 @@ _DATE = r"""(?:
    |(?P<a2>\d{1,2})[./-]\s?(?P<b2>\d{1,2})[./-]\s?(?P<y2>\d{4}|\d{2})(?!\d)
    |(?P<a3>\d{1,2})(?P<s3>[./-])\s?(?P<b3>\d{1,2})\.?(?![\d/.:-]\d)
    |(?P<d4>\d{1,2})(?:st|nd|rd|th|er|º|ª|\.)?\s*(?:de\s+|of\s+|d['’]|di\s+)?
-        (?P<mn4>[^\W\d_]{3,})\.?(?:,?\s*(?:de\s+)?(?P<y4>\d{4}))?
-   |(?P<mn5>[^\W\d_]{3,})\.?\s+(?P<d5>\d{1,2})(?:st|nd|rd|th|\.)?(?:,?\s+(?P<y5>\d{4}))?
+        (?P<mn4>[^\W\d_]{3,14})\.?(?:,?\s*(?:de\s+)?(?P<y4>\d{4}))?
+   |(?P<mn5>(?<![^\W\d_])[^\W\d_]{3,14})\.?\s+(?P<d5>\d{1,2})(?:st|nd|rd|th|\.)?(?:,?\s+(?P<y5>\d{4}))?
    |(?:(?P<y6>\d{4})\s*[年년]\s*)?(?P<m6>\d{1,2})\s*[月월]\s*(?P<d6>\d{1,2})\s*[日일号號]?
 )"""
 
@@ -105,23 +108,35 @@ _BEFORE_WORDS = (
         kuni|aegub|vanhenee|lejárat|eddig"""
     ),
 )
+_AFTER_KEYWORD = (
+    r"(?:\s*[:：])?(?:\s+(?:the|le|el|o|il|den|dem))?\s*(?:[^\W\d_]{1,14}\.?,?\s+)??" + _DATE
+)
+# A European keyword ends at a space or colon; East Asian ones run into the date (到12月31日).
 _PREFIX = re.compile(
-    r"(?P<kw>" + alternation(_BEFORE_WORDS) + r")(?:\s*[:：])?"
-    r"(?:\s+(?:the|le|el|o|il|den|dem))?\s*(?:[^\W\d_]+\.?,?\s+)??" + _DATE,
+    r"(?P<kw>"
+    + alternation(w for w in _BEFORE_WORDS if w not in _EAST_ASIAN)
+    + r")(?=[\s:：])"
+    + _AFTER_KEYWORD,
     re.VERBOSE,
+)
+_PREFIX_EAST_ASIAN = re.compile(
+    r"(?P<kw>" + alternation(_EAST_ASIAN) + r")" + _AFTER_KEYWORD, re.VERBOSE
 )
 # Postpositions after an end date: Hungarian -ig, Turkish kadar, Finnish asti/saakka,
 # Estonian -ni, Japanese まで, Korean 까지, Chinese 为止/前. Found first (they are rare
 # strings), then the date is read backwards from them.
-_SUFFIX_WORD = re.compile(r"(?:-j?é?ig|kadar|asti|saakka|mennessä|-ni)\b|まで|迄|까지|为止|為止|前")
+_EAST_ASIAN_AFTER = frozenset(_phrases("まで|迄|까지|为止|為止|前"))
+_SUFFIX_WORD = re.compile(
+    alternation((*_EAST_ASIAN_AFTER, *_phrases("-ig|-éig|-jéig|kadar|asti|saakka|mennessä|-ni")))
+)
 _BEFORE_SUFFIX = re.compile(
     _DATE + r"(?:\s*['’]?[^\W\d_]{1,3}|\s+tarihine|\s+päivään)?\s*$", re.VERBOSE
 )
+_CJK = re.compile(r"[\u3040-\u9fff\uac00-\ud7af]")
 _WORD_AFTER = re.compile(r"[ \t]*[^\W\d_]")
 _TIME_AFTER = re.compile(r"\s*(?:uhr|h\b|hod|óra|час|am\b|pm\b|a\.m|p\.m|o['’]clock|:\d)")
 
 
-_EAST_ASIAN_AFTER = frozenset(_phrases("まで|迄|까지|为止|為止|前"))
 _DAY_FIRST, _MONTH_FIRST, _MONTH_FIRST_IF_SLASH = "dm", "md", "md/"
 
 
@@ -135,29 +150,38 @@ class EndDate:
 def find_end_dates(lowered: str, on: date) -> list[EndDate]:
     """Every stated end date in lower-cased `lowered`, as a period from `on`."""
     found: list[EndDate] = []
-    pos = 0
-    while (m := _PREFIX.search(lowered, pos)) is not None:
-        pos = m.end()
-        keyword = " ".join(m.group("kw").split())
-        if keyword not in _EAST_ASIAN and _inside_word(lowered, m.start(), m.end("kw")):
-            pos = m.end("kw")
-            continue
-        if keyword in _EAST_ASIAN or keyword in ("eddig", "lejárat"):  # Hungarian: 12. 18.
-            order = _MONTH_FIRST
-        else:
-            order = _MONTH_FIRST_IF_SLASH if keyword in _ENGLISH else _DAY_FIRST
-        days = _days(m, lowered, on, order)
-        if days is None:  # "bis Ende 12/31" read "ende 12" as a month and day: look further
-            pos = m.end("kw")
-        else:
-            found.append(EndDate(days, m.start(), m.end()))
-    for word in _SUFFIX_WORD.finditer(lowered):
+    prefixes = (_PREFIX, _PREFIX_EAST_ASIAN) if _CJK.search(lowered) else (_PREFIX,)
+    for prefix in prefixes:
+        pos = 0
+        tries = 0
+        while tries < _MOST_TRIES and (m := prefix.search(lowered, pos)) is not None:
+            tries += 1
+            pos = m.end()
+            keyword = " ".join(m.group("kw").split())
+            if prefix is _PREFIX and _inside_word(lowered, m.start(), m.end("kw")):
+                pos = m.end("kw")
+                continue
+            if keyword in _EAST_ASIAN or keyword in ("eddig", "lejárat"):  # Hungarian: 12. 18.
+                order = _MONTH_FIRST
+            else:
+                order = _MONTH_FIRST_IF_SLASH if keyword in _ENGLISH else _DAY_FIRST
+            days = _days(m, lowered, on, order)
+            if days is None:  # "bis Ende 12/31" read "ende 12" as a month and day: look on
+                pos = m.end("kw")
+            else:
+                found.append(EndDate(days, m.start(), m.end()))
+    for tries, word in enumerate(_SUFFIX_WORD.finditer(lowered)):
+        if tries == _MOST_TRIES:
+            break
+        cjk = word.group() in _EAST_ASIAN_AFTER
+        if not cjk and word.end() < len(lowered) and lowered[word.end()].isalnum():
+            continue  # "kadarka", "-ignore"
         start = max(0, word.start() - 40)
         before = _BEFORE_SUFFIX.search(lowered, start, word.start())
         if before is None:
             continue
         # East Asian and Hungarian dates read month first (12/31まで, 12.31-ig).
-        month_first = word.group() in _EAST_ASIAN_AFTER or word.group().endswith("ig")
+        month_first = cjk or word.group().endswith("ig")
         order = _MONTH_FIRST if month_first else _DAY_FIRST
         if (days := _days(before, lowered, on, order)) is not None:
             found.append(EndDate(days, before.start(), word.end()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import pytest
@@ -304,6 +305,17 @@ def test_context_words_in_other_languages() -> None:
     assert [p.in_context for p in find_periods("I posted it 30 days after the shoot", ON)] == [
         False
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["까지" * 50000, "bis 1. " * 20000, "31.12-ig " * 10000, "一" * 100000, "1 " * 50000],
+)
+def test_long_repetitive_text_is_read_quickly(text: str) -> None:
+    """Many candidates in one text (a log, a table) must not take seconds."""
+    started = time.perf_counter()
+    find_periods(text, ON)
+    assert time.perf_counter() - started < 2.0
 
 
 @given(st.text(max_size=300))
