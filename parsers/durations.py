@@ -168,7 +168,7 @@ _BARE = re.compile(
         )
     )
     + r"\s+)?(?P<unit>"
-    + alternation(_SINGULAR - set(_UNIT_FORMS["day"][1].split()))
+    + alternation(_SINGULAR)
     + r")(?!\w)"
 )
 
@@ -189,7 +189,8 @@ _AHEAD_AFTER = re.compile(
 _EXPIRY = re.compile(
     r"expir|\bends?\b|run\s+out|runs\s+out|ablauf|läuft|abläuft|vence|venc|caduc|scad|"
     r"verloop|verval|wygas|vyprš|vyprší|skonč|lejár|expiră|истека|истечёт|истечет|закончит|"
-    r"спливає|спливе|закінч|sona\s+er|\bbit(?:er|ecek|iyor|iş)|går\s+ut|löper\s+ut|udløb|utløp|vanhene|päätty|"
+    r"спливає|спливе|закінч|sona\s+er|\bbit(?:er|ecek|iyor|iş)|går\s+ut|löper\s+ut|udløb|"
+    r"utløp|vanhene|päätty|"
     r"aegub|lõpe|期限|切れ|失效|过期|過期|到期|만료|끝"
 )
 _RATE_AFTER = re.compile(r"\s+(?:a|per|each|every)\s+(?:week|month|year)")  # 7 days a week
