@@ -275,10 +275,12 @@ def find_periods(
             continue  # inside a word
         start = m.start("unit")
         days = _UNIT_DAYS[_UNIT_OF[m.group("unit")]]
-        found.append(PeriodMatch(days, start, m.end(), True))
+        if not _not_a_period(lowered, start, m.end()):
+            found.append(PeriodMatch(days, start, m.end(), True))
     for m in _FIXED.finditer(lowered):
         days = _FIXED_DAYS[" ".join(m.group().split())]
-        found.append(PeriodMatch(days, m.start(), m.end(), _near_context(lowered, m.start())))
+        if not _not_a_period(lowered, m.start(), m.end()):
+            found.append(PeriodMatch(days, m.start(), m.end(), _near_context(lowered, m.start())))
     if authorized_on is not None:
         for end_date in find_end_dates(lowered, authorized_on):
             found.append(PeriodMatch(end_date.days, end_date.start, end_date.end, True))

@@ -278,6 +278,8 @@ def test_end_dates(text: str, on: date, days: int) -> None:
         "bis 10.30 Uhr",
         "bis 10-12 Tage später",
         "total 5.12 EUR",
+        "posted half a year ago",
+        "Видео опубликовано полгода назад",
         "the video is valid content",
         "valid from today",
         "I'm 3 years old",
