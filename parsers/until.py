@@ -89,7 +89,14 @@ _EAST_ASIAN = frozenset(
         有効期限|有効期限は|期限|期限は|유효기간|유효기간은|만료일|만료일은"""
     )
 )
+# The end of a range ("Nov 1 – Dec 31", "11/1 to 12/31"): read only right after a date.
+_RANGE = frozenset(_phrases("to|-|–|—"))
+_DATE_BEFORE = re.compile(
+    r"(?:\d{1,2}[./]\d{1,2}\.?|[^\W\d_]{3,9}\.?\s+\d{1,2}(?:st|nd|rd|th)?"
+    r"|\d{1,2}(?:st|nd|rd|th|\.)?\s+[^\W\d_]{3,9}\.?),?\s*$"
+)
 _BEFORE_WORDS = (
+    *_RANGE,
     *_ENGLISH,
     *_EAST_ASIAN,
     *_phrases(
@@ -161,10 +168,16 @@ def find_end_dates(lowered: str, on: date) -> list[EndDate]:
             if prefix is _PREFIX and _inside_word(lowered, m.start(), m.end("kw")):
                 pos = m.end("kw")
                 continue
+            if keyword in _RANGE and not _DATE_BEFORE.search(
+                lowered, max(0, m.start() - 16), m.start()
+            ):
+                pos = m.end("kw")
+                continue
             if keyword in _EAST_ASIAN or keyword in ("eddig", "lejárat"):  # Hungarian: 12. 18.
                 order = _MONTH_FIRST
             else:
-                order = _MONTH_FIRST_IF_SLASH if keyword in _ENGLISH else _DAY_FIRST
+                english = keyword in _ENGLISH or keyword == "to"
+                order = _MONTH_FIRST_IF_SLASH if english else _DAY_FIRST
             days = _days(m, lowered, on, order)
             if days is None:  # "bis Ende 12/31" read "ende 12" as a month and day: look on
                 pos = m.end("kw")

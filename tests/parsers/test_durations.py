@@ -236,6 +236,9 @@ def test_bare_unit_after_a_validity_word(text: str, days: int) -> None:
         ("fecha de vencimiento: 31/12", NOV_1, 60),
         ("有効期限：12月31日", NOV_1, 60),
         ("유효기간: 12월 31일", NOV_1, 60),
+        ("Valid 11/1 - 12/31", NOV_1, 60),
+        ("from Nov 1 to Dec 31", NOV_1, 60),
+        ("gültig 1.11. – 1.12.", NOV_1, 30),
         # 05/12 reads 12 May (192 days) or 5 December (34): the near reading wins.
         ("valid until 05/12", NOV_1, 30),
     ],
@@ -278,6 +281,8 @@ def test_end_dates(text: str, on: date, days: int) -> None:
         "bis 10.30 Uhr",
         "bis 10-12 Tage später",
         "total 5.12 EUR",
+        "10 - 12 videos",
+        "pages 5 to 7",
         "posted half a year ago",
         "Видео опубликовано полгода назад",
         "the video is valid content",
