@@ -165,9 +165,11 @@ def _extract(raw: bytes, source: str, opts: Options, received_at: datetime | Non
         source=source,
         campaign=_campaign(message, parts, opts.campaigns),
     )
-    if not found:
-        return _no_rows(message, parts, identity)
-    return _rows(parts, identity, opts)
+    if found:
+        extraction = _rows(parts, identity, opts, _domains(message.recipients))
+        if extraction.rows:
+            return extraction
+    return _no_rows(message, parts, identity)
 
 
 def _campaign(message: DecodedMessage, parts: list[_Part], rules: Sequence[Campaign]) -> str | None:
@@ -226,7 +228,7 @@ def _parts(message: DecodedMessage, opts: Options, depth: int = 0) -> list[_Part
 
     parts: list[_Part] = []
     parent: _Part | None = None
-    for seg in segments(body, quotes_matter=quotes_matter):
+    for seg in segments(body, quotes_matter=quotes_matter, subject=message.subject):
         if seg.kind is Kind.TOP:
             part = top
         else:
@@ -257,7 +259,9 @@ def _parts(message: DecodedMessage, opts: Options, depth: int = 0) -> list[_Part
     return parts
 
 
-def _rows(parts: list[_Part], base: MessageIdentity, opts: Options) -> Extraction:
+def _rows(
+    parts: list[_Part], base: MessageIdentity, opts: Options, home_domains: frozenset[str]
+) -> Extraction:
     """One row per code; a review item beside them when a video or period is left blank
     because the email does not say which belongs to which."""
     # The deepest part holding a code is where its creator wrote it.
@@ -268,12 +272,20 @@ def _rows(parts: list[_Part], base: MessageIdentity, opts: Options) -> Extractio
             if match.code not in home:
                 order.append(match.code)
             home[match.code] = (part, match)
-    # A code that appears only in quoted text, in an email whose own (unquoted) text brings
-    # codes, is history: "the code you sent last month" in the brand's request, not a code
-    # being sent now. Rows for it would rewrite the real row with the quoter as creator.
+    # A code that appears only in quoted text is not being sent: an example code in the
+    # brand's request, a template, "the code you sent last month". A row for it would credit
+    # the quoted sender, or rewrite the real row with the quoter as creator.
+    # Only a brand member's quote of what a creator sent counts (a colleague's "Thanks, got
+    # it!" above the creator's mail, copied to the shared inbox).
     fresh = {m.code for p in parts if not _quoted(p) for m in p.found}
-    if fresh:
-        order = [c for c in order if c in fresh]
+    fresh |= {
+        m.code
+        for p in parts
+        if _quoted(p) and _quote_is_sent(p, home_domains)
+        for m in p.found
+        if not _EXAMPLE.search(p.text, max(0, m.start - 80), m.start)
+    }
+    order = [c for c in order if c in fresh]
     # Rows come in the order the codes appear in their creators' text.
     order.sort(key=lambda c: (parts.index(home[c][0]), home[c][1].start))
     rows = []
@@ -307,6 +319,36 @@ def _rows(parts: list[_Part], base: MessageIdentity, opts: Options) -> Extractio
         part = home[codes[0]][0]
         review = Failure(reason, detail, _around(part.text, home[codes[0]][1].start), first)
     return Extraction(rows=tuple(rows), failure=review)
+
+
+# Words that present a code in a request as an example, not as the code being sent.
+_EXAMPLE = re.compile(
+    r"(?i)\b(?:e\.g\.|for example|for instance|example|such as|looks like|like this|format|"
+    r"template|placeholder|z\.\s?b\.|zum beispiel|beispiel|por ejemplo|ejemplo|par exemple|"
+    r"exemple|por exemplo|exemplo|ad esempio|esempio|bijvoorbeeld|voorbeeld|np\.|na przykład|"
+    r"przykład|např\.|například|napr\.|napríklad|például|minta|de exemplu|exemplu|например|"
+    r"пример|наприклад|örneğin|örnek|till exempel|exempel|f\.eks\.|for eksempel|eksempel|"
+    r"esimerkiksi|esimerkki|näiteks|näide)|例えば|例如|比如|示例|예를 들어|예:"
+)
+
+
+def _domains(addresses: Sequence[str]) -> frozenset[str]:
+    return frozenset(a.rpartition("@")[2].lower() for a in addresses if "@" in a)
+
+
+def _quote_is_sent(part: _Part, home_domains: frozenset[str]) -> bool:
+    """Whether a quote's codes are being sent on: quoted by a member of the receiving side
+    (a brand colleague replying to a creator, copying the shared inbox), or a writer quoting
+    their own earlier mail. A creator quoting the brand's request is not sending its codes."""
+    writer = part.parent
+    while writer is not None and _quoted(writer):
+        writer = writer.parent
+    if writer is None or not writer.sender_email:
+        return False
+    quoted_from = _author(part)[1]
+    if quoted_from and quoted_from == writer.sender_email:
+        return True
+    return writer.sender_email.rpartition("@")[2] in home_domains
 
 
 def _quoted(part: _Part) -> bool:
@@ -442,7 +484,7 @@ def _author(part: _Part) -> tuple[str | None, str | None]:
 
 
 def _no_rows(message: DecodedMessage, parts: list[_Part], base: MessageIdentity) -> Extraction:
-    originals = [p for p in parts if p.kind is not Kind.REPLY and (p.sender_email or p.sender_name)]
+    originals = [p for p in parts if not _quoted(p) and (p.sender_email or p.sender_name)]
     creator = originals[-1] if originals else parts[0]
     name, addr = _author(creator)
     identity = dataclasses.replace(base, creator_email=addr, creator_name=name)
