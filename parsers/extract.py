@@ -15,7 +15,7 @@ import email.utils
 import functools
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timezone
 
@@ -166,7 +166,9 @@ def _extract(raw: bytes, source: str, opts: Options, received_at: datetime | Non
         campaign=_campaign(message, parts, opts.campaigns),
     )
     if found:
-        extraction = _rows(parts, identity, opts, _domains(message.recipients))
+        extraction = _rows(
+            parts, identity, opts, functools.cache(lambda: _domains(message.recipients))
+        )
         if extraction.rows:
             return extraction
     return _no_rows(message, parts, identity)
@@ -260,7 +262,10 @@ def _parts(message: DecodedMessage, opts: Options, depth: int = 0) -> list[_Part
 
 
 def _rows(
-    parts: list[_Part], base: MessageIdentity, opts: Options, home_domains: frozenset[str]
+    parts: list[_Part],
+    base: MessageIdentity,
+    opts: Options,
+    home_domains: Callable[[], frozenset[str]],
 ) -> Extraction:
     """One row per code; a review item beside them when a video or period is left blank
     because the email does not say which belongs to which."""
@@ -281,7 +286,7 @@ def _rows(
     fresh |= {
         m.code
         for p in parts
-        if _quoted(p) and _quote_is_sent(p, home_domains)
+        if p.found and _quoted(p) and _quote_is_sent(p, home_domains)
         for m in p.found
         if not _EXAMPLE.search(p.text, max(0, m.start - 80), m.start)
     }
@@ -336,7 +341,7 @@ def _domains(addresses: Sequence[str]) -> frozenset[str]:
     return frozenset(a.rpartition("@")[2].lower() for a in addresses if "@" in a)
 
 
-def _quote_is_sent(part: _Part, home_domains: frozenset[str]) -> bool:
+def _quote_is_sent(part: _Part, home_domains: Callable[[], frozenset[str]]) -> bool:
     """Whether a quote's codes are being sent on: quoted by a member of the receiving side
     (a brand colleague replying to a creator, copying the shared inbox), or a writer quoting
     their own earlier mail. A creator quoting the brand's request is not sending its codes."""
@@ -348,7 +353,7 @@ def _quote_is_sent(part: _Part, home_domains: frozenset[str]) -> bool:
     quoted_from = _author(part)[1]
     if quoted_from and quoted_from == writer.sender_email:
         return True
-    return writer.sender_email.rpartition("@")[2] in home_domains
+    return writer.sender_email.rpartition("@")[2] in home_domains()
 
 
 def _quoted(part: _Part) -> bool:

@@ -154,7 +154,7 @@ _MARKER_WITH_HEADERS = regex.compile(r"^[ \t>]*-{2,}\s*[\p{L}' ’]{3,60}?\s*-{2
 _DASHED = regex.compile(r"^[ \t>]*(?:-{2,}\s*(?P<words>[^\n]{3,80}?)\s*-{2,}|_{8,}|-{8,})\s*$")
 # A separator written as words alone on its line: "Begin forwarded message:", "Vidarebefordrat
 # mejl:" (a known phrase, or any short line of words ending in ':' above a header block).
-_WORDS_LINE = regex.compile(r"^[ \t>]*(?P<words>[\p{L}'’ ,.()-]{3,60}?)\s*[:：]?[ \t]*$")
+_WORDS_LINE = regex.compile(r"^[ \t>]*(?P<words>[\p{L}'’ ,.()-]{1,60}?)\s*[:：]?[ \t]*$")
 _FORWARD_PHRASES = mailclients.words(mailclients.FORWARD_SEPARATORS)
 _SEPARATOR_PHRASES = mailclients.SEPARATORS
 
@@ -164,7 +164,7 @@ _SEPARATOR_PHRASES = mailclients.SEPARATORS
 # the stdlib engine skip ahead. Nothing may consume a line's final "\n" (hence the
 # look-ahead): the next line's hint starts with it.
 _HINT = re.compile(
-    r"\n[ \t>]*(?:\**" + _LABEL_ALT + r"\**[ \t]*[:：]|-{2,}|_{8,}|>)"
+    r"\n[ \t>]*(?:\**" + _LABEL_ALT + r"(?=\**[ \t]*[:：])|-{2,}|_{8,}|>)"
     r"|(?P<eol>[:：][ \t]*)(?=\n)"
 )
 _MAILTO = regex.compile(r"(?i)[<\[]\s*mailto:\s*(?P<addr>[^>\]\s]*)\s*[>\]]")
@@ -364,6 +364,8 @@ def _header_block(
     j = start
     while j < len(lines) and j - start < 14 and len(found) < 10:
         header = _header_line(lines[j])
+        if header and header[0].count(">") != quote_level:
+            break  # a block never spans two quote depths
         if header:
             key = mailclients.field_of(header[1])
             if key in seen and key != "other":
@@ -469,8 +471,10 @@ def _sender(value: str) -> tuple[str | None, str | None]:
 def _attribution_split(lines: list[str], end: int, prefix: Prefix) -> Split | None:
     """A reply line ending at `end` (wrapped over up to three lines): a date or time and a
     name or address, in any order and language, ending in ':'."""
-    if _next_text(lines, end) is None:
-        return None
+    if _next_text(lines, end) is None or not any(
+        c.isdigit() for c in "".join(lines[max(0, end - 2) : end + 1])
+    ):
+        return None  # no date, no attribution
     for span in (1, 2, 3):
         start = end - span + 1
         if start < 0 or not lines[start].strip(" \t>"):
