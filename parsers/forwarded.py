@@ -133,10 +133,12 @@ _SUBJECT_PREFIX = regex.compile(
 _LABEL_ALT = _alternation(mailclients.LABELS)
 # A header line of any label: 1-3 words of letters (no digits, colons or brackets), a colon
 # (full-width too), the value; quoted with '>', in bold (*From:*) or tab-separated.
+_SP = r"[ \t\xa0\u202f]"  # French typography puts a no-break space before the colon
+_LABEL_CHAR = r"[^\s:：*<>@\d\[\](){}\"]"
 _ANY_HEADER_LINE = regex.compile(
-    r"^(?P<quote>[ \t]*(?:>[ \t]?)*)[ \t]*\**[ \t]*"
-    r"(?P<label>[^\W\d_][^\s:：*<>@\d\[\](){}\"]*(?:[ \t][^\s:：*<>@\d\[\](){}\"]+){0,2})"
-    r"[ \t]*\**[ \t]*[:：](?!//)[ \t]*\**[ \t]*(?P<value>.*?)[ \t]*$"
+    rf"^(?P<quote>{_SP}*(?:>{_SP}?)*){_SP}*\**{_SP}*"
+    rf"(?P<label>[^\W\d_]{_LABEL_CHAR}*(?:{_SP}{_LABEL_CHAR}+){{0,2}})"
+    rf"{_SP}*\**{_SP}*[:：](?!//){_SP}*\**{_SP}*(?P<value>.*?){_SP}*$"
 )
 _MAX_LABEL = 32
 # Yahoo prints the whole header block on one line, often on the separator line itself and
@@ -164,7 +166,7 @@ _SEPARATOR_PHRASES = mailclients.SEPARATORS
 # the stdlib engine skip ahead. Nothing may consume a line's final "\n" (hence the
 # look-ahead): the next line's hint starts with it.
 _HINT = re.compile(
-    r"\n[ \t>]*(?:\**" + _LABEL_ALT + r"(?=\**[ \t]*[:：])|-{2,}|_{8,}|>)"
+    r"\n[ \t>]*(?:\**" + _LABEL_ALT + r"(?=\**" + _SP + r"*[:：])|-{2,}|_{8,}|>)"
     r"|(?P<eol>[:：][ \t]*)(?=\n)"
 )
 _MAILTO = regex.compile(r"(?i)[<\[]\s*mailto:\s*(?P<addr>[^>\]\s]*)\s*[>\]]")
@@ -255,7 +257,8 @@ def _split_at(lines: list[str], i: int, replies: bool, prefix: Prefix, eol: bool
                 subject=fields.get("subject"),
             )
     # A forward: an optional separator line, blank lines, then a header block with a sender.
-    marker = _marker(line, eol)
+    ends_in_colon = eol or line.rstrip().endswith((":", "："))
+    marker = _marker(line, ends_in_colon)
     if marker is not None:
         block_start, before_end = _skip_blank(lines, i + 1), i
     elif eol:
@@ -287,8 +290,10 @@ def _split_at(lines: list[str], i: int, replies: bool, prefix: Prefix, eol: bool
         return None
     quoted_kind = Kind.FORWARD if prefix is Kind.FORWARD else Kind.REPLY
     # A reply: "On <date>, <name> <addr> wrote:" in any language and order, perhaps wrapped.
-    if eol:
-        return _attribution_split(lines, i, prefix)
+    if ends_in_colon:  # also an attribution inside a quote: "> On ... wrote:"
+        attributed = _attribution_split(lines, i, prefix)
+        if attributed is not None or eol:
+            return attributed
     if marker is not None:
         return None
     # An unattributed quote: two or more '>' lines in a row.
@@ -575,13 +580,18 @@ def _bracket_span(text: str, start: int, end: int) -> tuple[int, int]:
     return s, e
 
 
+_QUOTED_NAME = regex.compile(
+    r"(?:\"([^\"]{1,80})\"|«\s*([^»]{1,80}?)\s*»|“([^”]{1,80})”|„([^“”]{1,80})[“”]|'([^']{1,80})')\s*$"
+)
+
+
 def _name_before(head: str) -> tuple[str | None, int]:
     """The name just before an address and where it starts: in quotes, or the words after
     the date (after the last comma or clock) with any opener or verb word before it dropped."""
     head = head.rstrip()
-    quoted = regex.search(r"[\"«“„']([^\"«»“”„']{1,80})[\"»”“']\s*$", head)
+    quoted = _QUOTED_NAME.search(head)
     if quoted:
-        return quoted.group(1).strip() or None, quoted.start()
+        return next(g for g in quoted.groups() if g is not None).strip() or None, quoted.start()
     cut = 0
     for m in _CLOCK.finditer(head):
         cut = max(cut, m.end())

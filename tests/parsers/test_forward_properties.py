@@ -74,11 +74,16 @@ def test_unknown_labels_still_yield_the_sender(
         "subject": subject,
     }
     # Gmail, Outlook, Apple order: From first; Thunderbird's: Subject, Date, From, To.
-    order = ["subject", "date", "from", "to"] if thunderbird_order else ["from", "date", "to", "subject"]
+    order = (
+        ["subject", "date", "from", "to"]
+        if thunderbird_order
+        else ["from", "date", "to", "subject"]
+    )
     gap = "\t" if tab else " "
     prefix = "> " if quoted else ""
     block = "\n".join(
-        f"{prefix}{label}{colon}{gap}{values[key]}" for label, key in zip(labels, order, strict=True)
+        f"{prefix}{label}{colon}{gap}{values[key]}"
+        for label, key in zip(labels, order, strict=True)
     )
     body = (
         "FYI, see below.\n\n"
