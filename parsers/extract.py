@@ -99,6 +99,7 @@ class _Part:
     tz: timezone | None = None
     phrases: tuple[tuple[str, int], ...] = ()
     parent: _Part | None = None
+    dated_by_arrival: bool = False  # `sent` is when the email arrived: it had no Date
     found: list[CodeMatch] = field(default_factory=list)
     damaged: list[DamagedCode] = field(default_factory=list)
 
@@ -150,10 +151,13 @@ def _extract(raw: bytes, source: str, opts: Options, received_at: datetime | Non
         identity = _header_identity(raw, source, received_at)
         return _failure(Reason.UNDECODABLE, f"not a readable email: {exc}", "", identity)
 
-    parts = _parts(message, opts)
+    # Without a Date header the code was authorized no later than it arrived: the arrival
+    # time (IMAP INTERNALDATE, else the Received headers) dates it, and rows say so.
+    arrival = received_at or message.received_at if message.date is None else None
+    parts = _parts(message, opts, arrival=arrival)
     found = any(p.found for p in parts)
     if not found and _use_html(message, opts.label_pattern):
-        parts = _parts(message, opts)
+        parts = _parts(message, opts, arrival=arrival)
         found = any(p.found for p in parts)
 
     identity = MessageIdentity(
@@ -202,8 +206,12 @@ def _use_html(message: DecodedMessage, labels: re.Pattern[str] | None) -> bool:
     return changed
 
 
-def _parts(message: DecodedMessage, opts: Options, depth: int = 0) -> list[_Part]:
-    """Every author's text in the message and in messages attached to it, outermost first."""
+def _parts(
+    message: DecodedMessage, opts: Options, depth: int = 0, arrival: datetime | None = None
+) -> list[_Part]:
+    """Every author's text in the message and in messages attached to it, outermost first.
+
+    `arrival` dates the message itself when it has no Date header."""
     text = message.text
     top = _Part(
         Kind.TOP,
@@ -211,10 +219,11 @@ def _parts(message: DecodedMessage, opts: Options, depth: int = 0) -> list[_Part
         "",
         message.from_name,
         message.from_email,
-        message.date,
+        message.date or arrival,
         None,
         opts.period_phrases,
     )
+    top.dated_by_arrival = message.date is None and arrival is not None
     labels = opts.label_pattern
     body = normalize_text(text)
     # One look at the whole body rules out most code-less mail before any part is searched.
@@ -307,9 +316,10 @@ def _rows(
         name, addr = _author(part)
         authorized = part.date
         handle = video.handle if video and video.handle else _handle(part)
-        rows.append(
-            _row(code, days, video, handle, authorized, name, addr, base, opts.default_days)
-        )
+        row = _row(code, days, video, handle, authorized, name, addr, base, opts.default_days)
+        if part.dated_by_arrival and row.duration_source is DurationSource.STATED:
+            row = dataclasses.replace(row, duration_source=DurationSource.STATED_FROM_ARRIVAL)
+        rows.append(row)
     review = None
     if unpaired or ambiguous:
         first = rows[0].identity
@@ -504,6 +514,13 @@ def _no_rows(message: DecodedMessage, parts: list[_Part], base: MessageIdentity)
         names = ", ".join(images[:3])
         detail = f"no code in the text; the email carries images ({names}): read the code off it"
         return _failure(Reason.CODE_IN_IMAGE_ATTACHMENT, detail, snippet, identity)
+    quoted = next((m for p in parts if _quoted(p) for m in p.found), None)
+    if quoted is not None:
+        detail = (
+            f"the only code ({_shorten(quoted.code, 14)}) is in quoted text: an example or an "
+            "earlier email, not one being sent"
+        )
+        return _failure(Reason.NO_CODE_FOUND, detail, snippet, identity)
     return _failure(Reason.NO_CODE_FOUND, "no Spark code in the email", snippet, identity)
 
 

@@ -275,3 +275,69 @@ def test_a_forward_under_on_wrote_credits_the_original_sender() -> None:
     ]
     assert result.rows[0].authorized_at is not None
     assert result.rows[0].authorized_at.isoformat() == "2026-11-04T09:05:00+00:00"
+
+
+def test_the_quoted_only_failure_says_why() -> None:
+    body = (
+        "I'll send it tomorrow.\n\n"
+        "On Tue, Nov 3, 2026 at 9:00 AM Hannah Mills <hannah@brand.example> wrote:\n"
+        f"> Please send your Spark code, for example {CODE}\n"
+    )
+    result = extract(mail(body, "Re: Spark code", sender=f"{NAME} <{ADDR}>"), "t")
+    assert result.failure is not None and "quoted text" in result.failure.detail
+
+
+HTML_QUOTES = [
+    # Gmail: the attribution in gmail_attr, the quote in a blockquote
+    '<div dir="ltr">I will send it tomorrow.</div><br><div class="gmail_quote">'
+    '<div dir="ltr" class="gmail_attr">On Tue, Nov 3, 2026 at 9:00 AM Hannah Mills '
+    '&lt;<a href="mailto:hannah@brand.example">hannah@brand.example</a>&gt; wrote:<br></div>'
+    '<blockquote class="gmail_quote" style="margin:0px 0px 0px 0.8ex">'
+    "<div>Please send your Spark code, e.g. {code}</div></blockquote></div>",
+    # Apple Mail
+    '<div>I will send it tomorrow.</div><div><br><blockquote type="cite">'
+    "<div>On Nov 3, 2026, at 9:00 AM, Hannah Mills &lt;hannah@brand.example&gt; wrote:</div>"
+    "<br><div><div>Please send your Spark code, e.g. {code}</div></div></blockquote></div>",
+    # Outlook: divRplyFwdMsg
+    '<div>I will send it tomorrow.</div><hr style="display:inline-block;width:98%">'
+    '<div id="divRplyFwdMsg" dir="ltr"><font face="Calibri"><b>From:</b> Hannah Mills '
+    "&lt;hannah@brand.example&gt;<br><b>Sent:</b> Tuesday, November 3, 2026 9:00 AM<br>"
+    f"<b>To:</b> {NAME} &lt;{ADDR}&gt;<br><b>Subject:</b> Spark code</font><div>&nbsp;</div></div>"
+    "<div>Please send your Spark code, e.g. {code}</div>",
+]
+
+
+@pytest.mark.parametrize("html", HTML_QUOTES, ids=["gmail_quote", "apple_cite", "divRplyFwdMsg"])
+def test_html_quotes_make_no_row(html: str) -> None:
+    msg = EmailMessage()
+    msg["From"] = f"{NAME} <{ADDR}>"
+    msg["To"] = "hannah@brand.example"
+    msg["Subject"] = "RE: Spark code"
+    msg["Date"] = "Wed, 04 Nov 2026 12:00:00 +0000"
+    msg["Message-ID"] = "<html-quote@example.net>"
+    msg.set_content(html.format(code=CODE), subtype="html")
+    result = extract(msg.as_bytes(), "t")
+    assert result.rows == ()
+    assert result.failure is not None and result.failure.identity.creator_email == ADDR
+
+
+def test_no_date_header_falls_back_to_the_arrival_time() -> None:
+    from datetime import UTC, datetime
+
+    from parsers.records import DurationSource
+
+    msg = EmailMessage()
+    msg["From"] = f"{NAME} <{ADDR}>"
+    msg["To"] = "spark@brand.example"
+    msg["Subject"] = "code"
+    msg["Message-ID"] = "<no-date@example.net>"
+    msg.set_content(f"Here is my code: {CODE}\nValid for 30 days.\n")
+    arrived = datetime(2026, 11, 4, 9, 5, tzinfo=UTC)
+    (row,) = extract(msg.as_bytes(), "t", received_at=arrived).rows
+    assert row.authorized_at == arrived
+    assert row.expires_at is not None and row.expires_at.date().isoformat() == "2026-12-04"
+    assert row.duration_source is DurationSource.STATED_FROM_ARRIVAL
+    # The Received headers date a file read from disk.
+    msg["Received"] = "from mx.example.net by mx.brand.example; Wed, 4 Nov 2026 10:00:00 +0000"
+    (row,) = extract(msg.as_bytes(), "t").rows
+    assert row.authorized_at == datetime(2026, 11, 4, 10, 0, tzinfo=UTC)
