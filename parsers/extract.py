@@ -171,7 +171,7 @@ def _extract(raw: bytes, source: str, opts: Options, received_at: datetime | Non
     )
     if found:
         extraction = _rows(
-            parts, identity, opts, functools.cache(lambda: _domains(message.recipients))
+            parts, identity, opts, functools.cache(lambda: _recipient_domains(message))
         )
         if extraction.rows:
             return extraction
@@ -347,7 +347,13 @@ _EXAMPLE = re.compile(
 )
 
 
-def _domains(addresses: Sequence[str]) -> frozenset[str]:
+def _recipient_domains(message: DecodedMessage) -> frozenset[str]:
+    """The domains the email was sent to (the receiving side); none when the headers are
+    too damaged to read."""
+    try:
+        addresses = message.recipients
+    except Exception:  # the stdlib header parser raises several types on broken headers
+        return frozenset()
     return frozenset(a.rpartition("@")[2].lower() for a in addresses if "@" in a)
 
 

@@ -16,6 +16,7 @@ the sender its header names.
 
 from __future__ import annotations
 
+import email.errors
 import email.header
 import email.utils
 import re
@@ -446,7 +447,7 @@ def _decode_words(value: str) -> str:
         return value
     try:
         return str(email.header.make_header(email.header.decode_header(value)))
-    except (ValueError, LookupError, UnicodeError):
+    except (ValueError, LookupError, UnicodeError, email.errors.HeaderParseError):
         return value
 
 

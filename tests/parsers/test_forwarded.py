@@ -341,3 +341,12 @@ def test_no_date_header_falls_back_to_the_arrival_time() -> None:
     msg["Received"] = "from mx.example.net by mx.brand.example; Wed, 4 Nov 2026 10:00:00 +0000"
     (row,) = extract(msg.as_bytes(), "t").rows
     assert row.authorized_at == datetime(2026, 11, 4, 10, 0, tzinfo=UTC)
+
+
+def test_a_broken_encoded_word_in_a_forward_header_is_kept_as_written() -> None:
+    body = (
+        "FYI\n\n---------- Forwarded message ---------\n"
+        f"From: =?utf-8?B?RW1pbHk=x?= <{ADDR}>\nDate: Wed, Nov 4, 2026 at 9:05 AM\n"
+        "Subject: =?utf-8?B?!!!?=\n\nHi, code below\n"
+    )
+    assert creator(body)[2] == ADDR
