@@ -350,3 +350,26 @@ def test_a_broken_encoded_word_in_a_forward_header_is_kept_as_written() -> None:
         "Subject: =?utf-8?b?A?=\n\nHi, code below\n"
     )
     assert creator(body)[2] == ADDR
+
+
+NAME_ONLY_ATTRIBUTIONS = [
+    f"On Wed, 2026-11-04 at 09:05 +0100, {NAME} wrote:",  # Evolution
+    f"On 04.11.2026 09:05, {NAME} wrote:",  # Roundcube, Thunderbird
+    f"Am 04.11.2026 09:05, schrieb {NAME}:",  # Roundcube (de)
+    f"Le 04/11/2026 à 09:05, {NAME} a écrit :",  # Thunderbird (fr)
+]
+
+
+@pytest.mark.parametrize("line", NAME_ONLY_ATTRIBUTIONS)
+def test_attributions_with_a_name_and_no_address(line: str) -> None:
+    body = f"FYI\n\n{line}\n> Hi, code below\n"
+    assert creator(body, "Re: code") == (Kind.REPLY, NAME, None)
+
+
+def test_k9_forward_with_its_separator_and_labels() -> None:
+    body = (
+        "FYI\n\n-------- Original Message --------\n"
+        f"From: {NAME} <{ADDR}>\nSent: 4 November 2026 09:05:00 CET\nTo: {STAFF}\n"
+        "Subject: code\n\nHi, code below\n"
+    )
+    assert creator(body) == (Kind.FORWARD, NAME, ADDR)
