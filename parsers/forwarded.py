@@ -142,6 +142,8 @@ _ANY_HEADER_LINE = regex.compile(
     rf"{_SP}*\**{_SP}*[:：](?!//){_SP}*\**{_SP}*(?P<value>.*?){_SP}*$"
 )
 _MAX_LABEL = 32
+# No client prints a link or a long code run as a header value.
+_BODY_VALUE = regex.compile(r"://|www\.|[A-Za-z0-9+/=#]{24,}")
 # Yahoo prints the whole header block on one line, often on the separator line itself and
 # with labels glued to the value before them: "Von: A <a@x>An: B <b@x>Gesendet: ... MEZBetreff: X".
 # There only capitalized known labels count, and a glued one must be three letters or more.
@@ -372,6 +374,13 @@ def _header_block(
         header = _header_line(lines[j])
         if header and header[0].count(">") != quote_level:
             break  # a block never spans two quote depths
+        if (
+            header
+            and "@" not in header[2]
+            and _BODY_VALUE.search(header[2])
+            and not mailclients.field_of(header[1])
+        ):
+            break  # a link or a code: the writer's own "Code: ..." line, not a header
         if header:
             key = mailclients.field_of(header[1])
             if key in seen and key != "other":

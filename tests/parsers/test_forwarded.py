@@ -373,3 +373,15 @@ def test_k9_forward_with_its_separator_and_labels() -> None:
         "Subject: code\n\nHi, code below\n"
     )
     assert creator(body) == (Kind.FORWARD, NAME, ADDR)
+
+
+def test_a_creators_own_label_list_is_not_a_header_block() -> None:
+    body = (
+        "Hi Hannah!\n\n"
+        f"Name: {NAME} <{ADDR}>\nDate: 04/11/2026\nSpark code: {CODE}\n"
+        "Video: https://www.tiktok.com/@emily/video/7300000000000000001\nPeriod: 30 days\n"
+    )
+    result = extract(mail(body, "My code", sender=f"{NAME} <{ADDR}>"), "t")
+    assert [(r.spark_code, r.duration_days, r.identity.creator_email) for r in result.rows] == [
+        (CODE, 30, ADDR)
+    ]
