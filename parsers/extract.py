@@ -338,8 +338,8 @@ def _rows(
 
 # Words that present a code in a request as an example, not as the code being sent.
 _EXAMPLE = re.compile(
-    r"(?i)\b(?:e\.g\.|for example|for instance|example|such as|looks like|like this|format|"
-    r"template|placeholder|z\.\s?b\.|zum beispiel|beispiel|por ejemplo|ejemplo|par exemple|"
+    r"(?i)\b(?:e\.g\.|for example|for instance|example|such as|template|placeholder|"
+    r"z\.\s?b\.|zum beispiel|beispiel|por ejemplo|ejemplo|par exemple|"
     r"exemple|por exemplo|exemplo|ad esempio|esempio|bijvoorbeeld|voorbeeld|np\.|na przykład|"
     r"przykład|např\.|například|napr\.|napríklad|például|minta|de exemplu|exemplu|например|"
     r"пример|наприклад|örneğin|örnek|till exempel|exempel|f\.eks\.|for eksempel|eksempel|"

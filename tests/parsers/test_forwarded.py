@@ -385,3 +385,16 @@ def test_a_creators_own_label_list_is_not_a_header_block() -> None:
     assert [(r.spark_code, r.duration_days, r.identity.creator_email) for r in result.rows] == [
         (CODE, 30, ADDR)
     ]
+
+
+def test_a_brand_follow_up_quoting_its_own_example_makes_no_row() -> None:
+    body = (
+        "Any news on this?\n\n"
+        "On Tue, Nov 3, 2026 at 9:00 AM Hannah Mills <hannah@brand.example> wrote:\n"
+        f"> Please send your Spark code, for example {CODE}\n"
+    )
+    sent = mail(body, "Re: Spark code", sender=STAFF, to=f"{NAME} <{ADDR}>, spark@brand.example")
+    assert extract(sent, "t").rows == ()
+    # The same quote without the example word is her earlier mail sending a code on.
+    sent = sent.replace(b"for example ", b"here it is: ")
+    assert [r.identity.creator_email for r in extract(sent, "t").rows] == ["hannah@brand.example"]
