@@ -398,3 +398,43 @@ def test_a_brand_follow_up_quoting_its_own_example_makes_no_row() -> None:
     # The same quote without the example word is her earlier mail sending a code on.
     sent = sent.replace(b"for example ", b"here it is: ")
     assert [r.identity.creator_email for r in extract(sent, "t").rows] == ["hannah@brand.example"]
+
+
+# Thunderbird's forward block in each language (thunderbird-l10n: the forward separator and
+# mime.properties' Subject, Date, From, To), in Thunderbird's order: Subject first.
+THUNDERBIRD = [
+    ("en", "-------- Forwarded Message --------", "Subject:", "Date:", "From:", "To:"),
+    ("es", "-------- Mensaje reenviado --------", "Asunto:", "Fecha:", "De:", "Para:"),
+    ("pt", "-------- Mensagem encaminhada --------", "Assunto:", "Data:", "De:", "Para:"),
+    ("fr", "-------- Message transféré --------", "Sujet :", "Date :", "De :", "Pour :"),
+    ("de", "-------- Weitergeleitete Nachricht --------", "Betreff:", "Datum:", "Von:", "An:"),
+    ("it", "-------- Messaggio Inoltrato --------", "Oggetto:", "Data:", "Mittente:", "A:"),
+    ("nl", "-------- Doorgestuurd bericht --------", "Onderwerp:", "Datum:", "Van:", "Aan:"),
+    ("pl", "--- Treść przekazanej wiadomości ---", "Temat:", "Data:", "Nadawca:", "Adresat:"),
+    ("cs", "-------- Přeposlaná zpráva --------", "Předmět:", "Datum:", "Od:", "Komu:"),
+    ("sk", "-------- Preposlaná správa --------", "Predmet:", "Dátum:", "Od:", "Pre:"),
+    ("hu", "-------- Továbbított üzenet --------", "Tárgy:", "Dátum:", "Feladó:", "Címzett:"),
+    ("ro", "-------- Mesaj redirecționat --------", "Subiect:", "Dată:", "de la:", "Către:"),
+    ("ru", "-------- Перенаправленное сообщение --------", "Тема:", "Дата:", "От:", "Кому:"),
+    ("uk", "-------- Переслане повідомлення --------", "Тема:", "Дата:", "Від:", "Кому:"),
+    ("tr", "-------- İletilen İleti --------", "Konu:", "Tarih:", "Kimden:", "Kime:"),
+    ("sv", "-------- Vidarebefordrat meddelande --------", "Ämne:", "Datum:", "Från:", "Till:"),
+    ("da", "-------- Videresendt meddelelse --------", "Emne:", "Dato:", "Fra:", "Til:"),
+    ("no", "-------- Videresendt melding --------", "Emne:", "Dato:", "Fra:", "Til:"),
+    ("fi", "-------- Välitetty viesti / Fwd.Msg --------", "Aihe:", "Päiväys:", "Lähettäjä:", "Vastaanottaja:"),
+    ("et", "-------- Edastatud kiri --------", "Teema:", "Kuupäev:", "Saatja:", "Saaja:"),
+    ("ja", "-------- Forwarded Message --------", "件名:", "日付:", "差出人:", "宛先:"),
+    ("zh", "-------- 转发的消息 --------", "主题:", "日期:", "发件人:", "收件人:"),
+    ("ko", "-------- 전달된 메시지 --------", "제목:", "날짜:", "보낸 사람:", "받는 사람:"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("lang", "sep", "subject", "date", "frm", "to"), THUNDERBIRD)
+def test_thunderbird_forward_in_every_language(
+    lang: str, sep: str, subject: str, date: str, frm: str, to: str
+) -> None:
+    body = (
+        f"FYI\n\n{sep}\n{subject} \tcode\n{date} \t4.11.2026 9:05\n{frm} \t{NAME} <{ADDR}>\n"
+        f"{to} \t{STAFF}\n\n\n\nHi, code below\n"
+    )
+    assert creator(body) == (Kind.FORWARD, NAME, ADDR), lang
