@@ -438,3 +438,25 @@ def test_thunderbird_forward_in_every_language(
         f"{to} \t{STAFF}\n\n\n\nHi, code below\n"
     )
     assert creator(body) == (Kind.FORWARD, NAME, ADDR), lang
+
+
+# Gmail's reply line in the languages not covered above.
+GMAIL_REPLIES = [
+    f"Em qua., 4 de nov. de 2026 às 09:05, {NAME} <{ADDR}> escreveu:",
+    f"Il giorno mer 4 nov 2026 alle ore 09:05 {NAME} <{ADDR}> ha scritto:",
+    f"Op wo 4 nov. 2026 om 09:05 schreef {NAME} <{ADDR}>:",
+    f"st 4. 11. 2026 v 9:05 odesílatel {NAME} <{ADDR}> napsal:",
+    f"st 4. 11. 2026 o 9:05 {NAME} <{ADDR}> napísal(a):",
+    f"{NAME} <{ADDR}> a scris pe mie., 4 nov. 2026 la 09:05:",
+    f"ср, 4 лист. 2026 о 09:05 {NAME} <{ADDR}> пише:",
+    f"{NAME} <{ADDR}>, 4 Kas 2026 Çar, 09:05 tarihinde şunu yazdı:",
+    f"Den ons 4 nov. 2026 kl 09:05 skrev {NAME} <{ADDR}>:",
+    f"Den ons. 4. nov. 2026 kl. 09.05 skrev {NAME} <{ADDR}>:",
+    f"ons. 4. nov. 2026 kl. 09:05 skrev {NAME} <{ADDR}>:",
+    f"Kolmapäev, 4. november 2026 kell 09:05 kirjutas {NAME} <{ADDR}>:",
+]
+
+
+@pytest.mark.parametrize("line", GMAIL_REPLIES)
+def test_gmail_reply_lines(line: str) -> None:
+    test_reply_attributions_in_any_order(line)
