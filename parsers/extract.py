@@ -4,7 +4,9 @@ Every part of an email (the sender's own text, each forwarded original, each quo
 each message attached as message/rfc822) is searched for codes. A code belongs to the deepest
 part that contains it: that part's sender is the creator and its date the authorization date.
 Periods and videos are read from that part first, then from the forwarders' notes above it,
-never from quoted text below it (the brand's own request).
+never from quoted text below it (the brand's own request). A code found only in quoted text
+makes no row (an example in the brand's request), unless the receiving side quotes what a
+creator sent.
 """
 
 from __future__ import annotations
