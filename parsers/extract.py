@@ -368,7 +368,7 @@ def _quote_is_sent(part: _Part, home_domains: Callable[[], frozenset[str]]) -> b
         writer = writer.parent
     if writer is None or not writer.sender_email:
         return False
-    quoted_from = _author(part)[1]
+    quoted_from = part.sender_email  # its own: an unattributed quote is nobody's yet
     if quoted_from and quoted_from == writer.sender_email:
         return True
     return writer.sender_email.rpartition("@")[2] in home_domains()

@@ -173,15 +173,15 @@ _HINT = re.compile(
     r"|(?P<eol>[:：][ \t]*)(?=\n)"
 )
 _MAILTO = regex.compile(r"(?i)[<\[]\s*mailto:\s*(?P<addr>[^>\]\s]*)\s*[>\]]")
-_ADDRESS = regex.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+_ADDRESS = regex.compile(r"(?<![\w.+'-])[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 _QUOTE_PREFIX = regex.compile(r"^[ \t]*(?:>[ \t]?)")
 # A value that reads as a date or a time: a clock, a year, a numeric date, CJK date marks.
 _DATEISH = regex.compile(
     r"\d{1,2}[:.h]\d{2}|(?<!\d)(?:19|20)\d{2}(?!\d)|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d\s*[年月日년월일]"
 )
-_CLOCK = regex.compile(
-    r"(?i)(?:오전|오후|午前|午後|上午|下午)?\s*\d{1,2}[:.]\d{2}(?::\d{2})?"
-    r"(?:\s*[ap]\.?m\.?)?(?:\s*(?:[A-Z]{2,5})?[+-]\d{2}:?\d{2})?"
+_CLOCK = re.compile(
+    r"(?<!\d)\d{1,2}[:.]\d{2}(?::\d{2})?"
+    r"(?:\s*[aApP]\.?[mM]\.?)?(?:\s*(?:[A-Z]{2,5})?[+-]\d{2}:?\d{2})?"
 )
 _VERB = regex.compile(r"(?i)(?<![\p{L}])" + _alternation(sorted(mailclients.VERBS)))
 _OPENER_WORDS = mailclients.OPENERS | mailclients.VERBS | mailclients.FIELDS["from"]
@@ -611,8 +611,10 @@ def _name_before(head: str) -> tuple[str | None, int]:
     if verbs and verbs[-1].end() > cut:
         cut = verbs[-1].end()
     words = head[cut:].split()
-    while words and words[0].lower() in _OPENER_WORDS:
+    while words and (words[0].lower() in _OPENER_WORDS or words[0] in mailclients.NAME_PARTICLES):
         words.pop(0)
+    while words and words[-1] in mailclients.NAME_PARTICLES:
+        words.pop()
     name = " ".join(words).strip(" ,\"'([<«“„")
     if not name or _DATEISH.search(name):
         return None, len(head)

@@ -322,8 +322,14 @@ ATTRIBUTION_VERBS: Mapping[str, tuple[str, ...]] = {
     "et": ("kirjutas",),
     "ja": ("は書きました", "さんは書きました", "のメッセージ", "書きました"),
     "zh": ("写道", "寫道", "写入"),
-    "ko": ("님이 작성", "작성함", "작성"),
+    "ko": ("님이 작성", "작성함", "작성", "쓴 글"),
 }
+
+# Particles printed next to the name in a reply line: Korean "…09:05에 Name 이(가) 쓴 글:",
+# Japanese "Name さんは書きました:", Chinese "Name 于 … 写道:".
+NAME_PARTICLES: frozenset[str] = frozenset(
+    {"에", "이(가)", "님이", "님", "さん", "さんは", "于", "在"}
+)
 
 # Subject prefixes: a forward's ("Fwd:", "WG:", "转发:") and a reply's ("Re:", "AW:", "Odp:").
 # "VS" is a forward in Danish and Norwegian but a reply in Finnish: it decides nothing.

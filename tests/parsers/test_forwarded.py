@@ -460,3 +460,18 @@ GMAIL_REPLIES = [
 @pytest.mark.parametrize("line", GMAIL_REPLIES)
 def test_gmail_reply_lines(line: str) -> None:
     test_reply_attributions_in_any_order(line)
+
+
+def test_an_unattributed_quote_of_a_request_is_not_the_writers_own_mail() -> None:
+    # The quote borrows no sender from the writer above it: its example code is not hers.
+    body = (
+        f"Here is my code:\n{code_for(2, 'fwd')}\n\nThanks, Emily\n\n"
+        f"> Please send your Spark code, it should look like {CODE}\n> Best, Hannah\n"
+    )
+    result = extract(mail(body, "Re: code", sender=f"{NAME} <{ADDR}>"), "t")
+    assert [r.spark_code for r in result.rows] == [code_for(2, "fwd")]
+
+
+def test_korean_thunderbird_reply_line() -> None:
+    body = "FYI\n\n26. 11. 4. 09:05에 Emily Carter 이(가) 쓴 글:\n> Hi, code below\n"
+    assert creator(body, "Re: code") == (Kind.REPLY, "Emily Carter", None)
