@@ -81,7 +81,7 @@ def parse_header_date(text: str, default_tz: timezone | None = None) -> datetime
     cleaned = _PAREN.sub("", _NOISE.sub(" ", text)).strip()
     if not cleaned or len(cleaned) > 80:
         return None
-    parsed = _english(cleaned) or _rfc5322(cleaned) or _localized(cleaned)
+    parsed = _english(cleaned) or _rfc5322(cleaned) or _by_parts(cleaned) or _localized(cleaned)
     if parsed is None:
         return None
     if parsed.tzinfo is None:
@@ -152,6 +152,140 @@ def _by_shape(formats: tuple[str, ...]) -> dict[tuple[bool, bool, int, int], tup
 
 
 _ENGLISH_BY_SHAPE = _by_shape(_ENGLISH)
+
+
+# Month names by their stems in the 23 languages mail arrives in (lower case; the longest
+# stem that starts a word wins, so "marraskuuta" is November, not March).
+_MONTH_STEMS: tuple[tuple[str, ...], ...] = (
+    ("jan", "ene", "gen", "sty", "led", "ian", "янв", "січ", "oca", "tammi", "jaan"),
+    ("feb", "fév", "fev", "lut", "úno", "uno", "фев", "лют", "şub", "sub", "helmi", "veeb"),
+    ("mar", "mär", "maa", "bře", "bre", "már", "мар", "бер", "maalis", "märts"),
+    ("apr", "abr", "avr", "kwi", "dub", "ápr", "апр", "кві", "nis", "huhti"),
+    ("may", "mai", "mag", "mei", "maj", "kvě", "kve", "máj", "мая", "май", "тра", "touko"),
+    ("jun", "juin", "giu", "cze", "červen", "června", "jún", "июн", "чер", "haz", "kesä", "juuni"),
+    (
+        "jul",
+        "juil",
+        "lug",
+        "lip",
+        "července",
+        "červenec",
+        "júl",
+        "июл",
+        "лип",
+        "tem",
+        "heinä",
+        "juuli",
+    ),
+    ("aug", "ago", "aoû", "aou", "sie", "srp", "авг", "сер", "ağu", "agu", "elo"),
+    ("sep", "set", "szep", "wrz", "zář", "zar", "сен", "вер", "eyl", "syys"),
+    ("oct", "okt", "ott", "out", "paź", "paz", "říj", "rij", "окт", "жов", "eki", "loka"),
+    ("nov", "lis", "noi", "ноя", "лис", "kas", "marras"),
+    ("dec", "dic", "dez", "déc", "gru", "pro", "дек", "гру", "ara", "joulu", "dets"),
+)
+_STEM_MONTH = {stem: i + 1 for i, stems in enumerate(_MONTH_STEMS) for stem in stems}
+_STEMS_BY_LENGTH = sorted(_STEM_MONTH, key=len, reverse=True)
+_WORD = regex.compile(r"\p{L}+")
+_NUMBER = regex.compile(r"(?<!\d)\d{1,4}(?!\d)")
+_CJK_DATE = regex.compile(r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]?")
+_YMD = regex.compile(r"(?<!\d)(\d{4})[./-]\s?(\d{1,2})[./-]\s?(\d{1,2})(?!\d)\.?")
+_DMY = regex.compile(
+    r"(?<!\d)(\d{1,2})[./-]\s?(\d{1,2})[./-]\s?(\d{4})(?!\d)"
+    r"|(?<![\d.])(\d{1,2})[/-](\d{1,2})[/-](\d{2})(?![\d:])"  # a two-digit year: 04/11/26
+)
+_TIME = regex.compile(r"(?<!\d)(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?(?!\d)")
+_PM = regex.compile(r"(?i)(?<![\p{L}])p\.?m\.?(?![\p{L}])|오후|午後|下午")
+_AM = regex.compile(r"(?i)(?<![\p{L}])a\.?m\.?(?![\p{L}])|오전|午前|上午")
+_OFFSET = regex.compile(r"(?:GMT|UTC|UT)?\s?(?P<sign>[+-])(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?(?!\d)")
+_ZONE_NAME = regex.compile(r"(?<![\p{L}])(?P<name>[A-ZČ]{2,5})(?![\p{L}])")
+_LOCAL_ZONES = {"SEČ": 1, "SELČ": 2, "MSK": 3, "TRT": 3}
+
+
+def _by_parts(text: str) -> datetime | None:
+    """A date in any of the mail languages, read part by part: a numeric or CJK date or a
+    day beside a month name, a year, a clock (12-hour with AM/PM, 오후, 午後, 下午), a zone.
+    Client formats differ mostly in order and filler words, which this ignores."""
+    day = month = year = None
+    rest = text
+    for pattern, order in ((_CJK_DATE, "ymd"), (_YMD, "ymd"), (_DMY, "dmy")):
+        m = pattern.search(rest)
+        if m:
+            groups = [int(g) for g in m.groups() if g is not None]
+            values = dict(zip(order, groups, strict=True))
+            day, month, year = values["d"], values["m"], values["y"]
+            if order == "dmy" and month > 12 >= day:  # a US 11/24/2026
+                day, month = month, day
+            rest = rest[: m.start()] + " " + rest[m.end() :]
+            break
+    clock = _TIME.search(rest)
+    if month is None:
+        found = _named_month(rest, clock.start() if clock else len(rest))
+        if found is None:
+            return None
+        month, day, year = found
+    if year is None or day is None:
+        return None
+    if year < 100:
+        year += 2000
+    hour = minute = second = 0
+    zone = None
+    if clock:
+        hour, minute, second = int(clock.group(1)), int(clock.group(2)), int(clock.group(3) or 0)
+        if _PM.search(rest) and hour < 12:
+            hour += 12
+        elif _AM.search(rest) and hour == 12:
+            hour = 0
+        zone = _zone(rest[clock.end() :])
+    try:
+        return datetime(year, month, day, hour, minute, second, tzinfo=zone)
+    except ValueError:
+        return None
+
+
+def _named_month(text: str, clock_at: int) -> tuple[int, int, int | None] | None:
+    """Month, day and year from a text with a month name: the day is the small number
+    nearest the month word (after it on a tie: "4 nov" and "Nov 4" both read)."""
+    numbers = [(m.start(), m.end(), int(m.group())) for m in _NUMBER.finditer(text[:clock_at])]
+    years = [n for n in numbers if len(str(n[2])) == 4]
+    days = [n for n in numbers if n[2] <= 31 and n not in years]
+    if not days:
+        return None
+    best: tuple[int, int, int, int, int] | None = None  # (gap, before, -stem, month, day)
+    for word in _WORD.finditer(text[:clock_at]):
+        lower = word.group().lower()
+        stem = next((s for s in _STEMS_BY_LENGTH if lower.startswith(s)), None)
+        if stem is None:
+            continue
+        for start, end, value in days:
+            gap = start - word.end() if start >= word.end() else word.start() - end
+            between = text[min(end, word.end()) : max(start, word.start())]
+            if gap < 0 or any(c.isalnum() for c in between.replace("de", "")):
+                continue
+            before = 0 if start < word.start() else 1  # "mardi 17 novembre": after wins
+            key = (gap, before, -len(stem), _STEM_MONTH[stem], value)
+            if best is None or key < best:
+                best = key
+    if best is None:
+        return None
+    return best[3], best[4], (years[0][2] if years else None)
+
+
+def _zone(text: str) -> timezone | None:
+    offset = _OFFSET.search(text)
+    hours = 0.0
+    if offset is None or text[: offset.start()].strip(" ()") not in ("", "GMT", "UTC"):
+        offset = None
+    name = _ZONE_NAME.search(text)
+    if name and (name.group("name") in _ZONES or name.group("name") in _LOCAL_ZONES):
+        hours = _ZONES.get(name.group("name"), _LOCAL_ZONES.get(name.group("name"), 0))
+    elif offset is None:
+        return None
+    minutes = 0
+    if offset is not None:
+        sign = 1 if offset.group("sign") == "+" else -1
+        hours += sign * int(offset.group("h"))
+        minutes = sign * int(offset.group("m") or 0)
+    return timezone(timedelta(hours=hours, minutes=minutes))
 
 
 def _localized(text: str) -> datetime | None:

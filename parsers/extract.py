@@ -4,7 +4,9 @@ Every part of an email (the sender's own text, each forwarded original, each quo
 each message attached as message/rfc822) is searched for codes. A code belongs to the deepest
 part that contains it: that part's sender is the creator and its date the authorization date.
 Periods and videos are read from that part first, then from the forwarders' notes above it,
-never from quoted text below it (the brand's own request).
+never from quoted text below it (the brand's own request). A code found only in quoted text
+makes no row (an example in the brand's request), unless the receiving side quotes what a
+creator sent.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import email.utils
 import functools
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timezone
 
@@ -99,6 +101,7 @@ class _Part:
     tz: timezone | None = None
     phrases: tuple[tuple[str, int], ...] = ()
     parent: _Part | None = None
+    dated_by_arrival: bool = False  # `sent` is when the email arrived: it had no Date
     found: list[CodeMatch] = field(default_factory=list)
     damaged: list[DamagedCode] = field(default_factory=list)
 
@@ -150,10 +153,13 @@ def _extract(raw: bytes, source: str, opts: Options, received_at: datetime | Non
         identity = _header_identity(raw, source, received_at)
         return _failure(Reason.UNDECODABLE, f"not a readable email: {exc}", "", identity)
 
-    parts = _parts(message, opts)
+    # Without a Date header the code was authorized no later than it arrived: the arrival
+    # time (IMAP INTERNALDATE, else the Received headers) dates it, and rows say so.
+    arrival = received_at or message.received_at if message.date is None else None
+    parts = _parts(message, opts, arrival=arrival)
     found = any(p.found for p in parts)
     if not found and _use_html(message, opts.label_pattern):
-        parts = _parts(message, opts)
+        parts = _parts(message, opts, arrival=arrival)
         found = any(p.found for p in parts)
 
     identity = MessageIdentity(
@@ -165,9 +171,13 @@ def _extract(raw: bytes, source: str, opts: Options, received_at: datetime | Non
         source=source,
         campaign=_campaign(message, parts, opts.campaigns),
     )
-    if not found:
-        return _no_rows(message, parts, identity)
-    return _rows(parts, identity, opts)
+    if found:
+        extraction = _rows(
+            parts, identity, opts, functools.cache(lambda: _recipient_domains(message))
+        )
+        if extraction.rows:
+            return extraction
+    return _no_rows(message, parts, identity)
 
 
 def _campaign(message: DecodedMessage, parts: list[_Part], rules: Sequence[Campaign]) -> str | None:
@@ -198,8 +208,12 @@ def _use_html(message: DecodedMessage, labels: re.Pattern[str] | None) -> bool:
     return changed
 
 
-def _parts(message: DecodedMessage, opts: Options, depth: int = 0) -> list[_Part]:
-    """Every author's text in the message and in messages attached to it, outermost first."""
+def _parts(
+    message: DecodedMessage, opts: Options, depth: int = 0, arrival: datetime | None = None
+) -> list[_Part]:
+    """Every author's text in the message and in messages attached to it, outermost first.
+
+    `arrival` dates the message itself when it has no Date header."""
     text = message.text
     top = _Part(
         Kind.TOP,
@@ -207,10 +221,11 @@ def _parts(message: DecodedMessage, opts: Options, depth: int = 0) -> list[_Part
         "",
         message.from_name,
         message.from_email,
-        message.date,
+        message.date or arrival,
         None,
         opts.period_phrases,
     )
+    top.dated_by_arrival = message.date is None and arrival is not None
     labels = opts.label_pattern
     body = normalize_text(text)
     # One look at the whole body rules out most code-less mail before any part is searched.
@@ -226,7 +241,7 @@ def _parts(message: DecodedMessage, opts: Options, depth: int = 0) -> list[_Part
 
     parts: list[_Part] = []
     parent: _Part | None = None
-    for seg in segments(body, quotes_matter=quotes_matter):
+    for seg in segments(body, quotes_matter=quotes_matter, subject=message.subject):
         if seg.kind is Kind.TOP:
             part = top
         else:
@@ -257,7 +272,12 @@ def _parts(message: DecodedMessage, opts: Options, depth: int = 0) -> list[_Part
     return parts
 
 
-def _rows(parts: list[_Part], base: MessageIdentity, opts: Options) -> Extraction:
+def _rows(
+    parts: list[_Part],
+    base: MessageIdentity,
+    opts: Options,
+    home_domains: Callable[[], frozenset[str]],
+) -> Extraction:
     """One row per code; a review item beside them when a video or period is left blank
     because the email does not say which belongs to which."""
     # The deepest part holding a code is where its creator wrote it.
@@ -268,12 +288,20 @@ def _rows(parts: list[_Part], base: MessageIdentity, opts: Options) -> Extractio
             if match.code not in home:
                 order.append(match.code)
             home[match.code] = (part, match)
-    # A code that appears only in quoted text, in an email whose own (unquoted) text brings
-    # codes, is history: "the code you sent last month" in the brand's request, not a code
-    # being sent now. Rows for it would rewrite the real row with the quoter as creator.
+    # A code that appears only in quoted text is not being sent: an example code in the
+    # brand's request, a template, "the code you sent last month". A row for it would credit
+    # the quoted sender, or rewrite the real row with the quoter as creator.
+    # Only a brand member's quote of what a creator sent counts (a colleague's "Thanks, got
+    # it!" above the creator's mail, copied to the shared inbox).
     fresh = {m.code for p in parts if not _quoted(p) for m in p.found}
-    if fresh:
-        order = [c for c in order if c in fresh]
+    fresh |= {
+        m.code
+        for p in parts
+        if p.found and _quoted(p) and _quote_is_sent(p, home_domains)
+        for m in p.found
+        if not _EXAMPLE.search(p.text, max(0, m.start - 80), m.start)
+    }
+    order = [c for c in order if c in fresh]
     # Rows come in the order the codes appear in their creators' text.
     order.sort(key=lambda c: (parts.index(home[c][0]), home[c][1].start))
     rows = []
@@ -290,9 +318,10 @@ def _rows(parts: list[_Part], base: MessageIdentity, opts: Options) -> Extractio
         name, addr = _author(part)
         authorized = part.date
         handle = video.handle if video and video.handle else _handle(part)
-        rows.append(
-            _row(code, days, video, handle, authorized, name, addr, base, opts.default_days)
-        )
+        row = _row(code, days, video, handle, authorized, name, addr, base, opts.default_days)
+        if part.dated_by_arrival and row.duration_source is DurationSource.STATED:
+            row = dataclasses.replace(row, duration_source=DurationSource.STATED_FROM_ARRIVAL)
+        rows.append(row)
     review = None
     if unpaired or ambiguous:
         first = rows[0].identity
@@ -307,6 +336,42 @@ def _rows(parts: list[_Part], base: MessageIdentity, opts: Options) -> Extractio
         part = home[codes[0]][0]
         review = Failure(reason, detail, _around(part.text, home[codes[0]][1].start), first)
     return Extraction(rows=tuple(rows), failure=review)
+
+
+# Words that present a code in a request as an example, not as the code being sent.
+_EXAMPLE = re.compile(
+    r"(?i)\b(?:e\.g\.|for example|for instance|example|such as|template|placeholder|"
+    r"z\.\s?b\.|zum beispiel|beispiel|por ejemplo|ejemplo|par exemple|"
+    r"exemple|por exemplo|exemplo|ad esempio|esempio|bijvoorbeeld|voorbeeld|np\.|na przykład|"
+    r"przykład|např\.|například|napr\.|napríklad|például|minta|de exemplu|exemplu|например|"
+    r"пример|наприклад|örneğin|örnek|till exempel|exempel|f\.eks\.|for eksempel|eksempel|"
+    r"esimerkiksi|esimerkki|näiteks|näide)|例えば|例如|比如|示例|예를 들어|예:"
+)
+
+
+def _recipient_domains(message: DecodedMessage) -> frozenset[str]:
+    """The domains the email was sent to (the receiving side); none when the headers are
+    too damaged to read."""
+    try:
+        addresses = message.recipients
+    except Exception:  # the stdlib header parser raises several types on broken headers
+        return frozenset()
+    return frozenset(a.rpartition("@")[2].lower() for a in addresses if "@" in a)
+
+
+def _quote_is_sent(part: _Part, home_domains: Callable[[], frozenset[str]]) -> bool:
+    """Whether a quote's codes are being sent on: quoted by a member of the receiving side
+    (a brand colleague replying to a creator, copying the shared inbox), or a writer quoting
+    their own earlier mail. A creator quoting the brand's request is not sending its codes."""
+    writer = part.parent
+    while writer is not None and _quoted(writer):
+        writer = writer.parent
+    if writer is None or not writer.sender_email:
+        return False
+    quoted_from = part.sender_email  # its own: an unattributed quote is nobody's yet
+    if quoted_from and quoted_from == writer.sender_email:
+        return True
+    return writer.sender_email.rpartition("@")[2] in home_domains()
 
 
 def _quoted(part: _Part) -> bool:
@@ -442,7 +507,7 @@ def _author(part: _Part) -> tuple[str | None, str | None]:
 
 
 def _no_rows(message: DecodedMessage, parts: list[_Part], base: MessageIdentity) -> Extraction:
-    originals = [p for p in parts if p.kind is not Kind.REPLY and (p.sender_email or p.sender_name)]
+    originals = [p for p in parts if not _quoted(p) and (p.sender_email or p.sender_name)]
     creator = originals[-1] if originals else parts[0]
     name, addr = _author(creator)
     identity = dataclasses.replace(base, creator_email=addr, creator_name=name)
@@ -457,6 +522,13 @@ def _no_rows(message: DecodedMessage, parts: list[_Part], base: MessageIdentity)
         names = ", ".join(images[:3])
         detail = f"no code in the text; the email carries images ({names}): read the code off it"
         return _failure(Reason.CODE_IN_IMAGE_ATTACHMENT, detail, snippet, identity)
+    quoted = next((m for p in parts if _quoted(p) for m in p.found), None)
+    if quoted is not None:
+        detail = (
+            f"the only code ({_shorten(quoted.code, 14)}) is in quoted text: an example or an "
+            "earlier email, not one being sent"
+        )
+        return _failure(Reason.NO_CODE_FOUND, detail, snippet, identity)
     return _failure(Reason.NO_CODE_FOUND, "no Spark code in the email", snippet, identity)
 
 

@@ -99,6 +99,8 @@ class DurationSource(StrEnum):
     STATED = "stated"
     DEFAULT = "default"
     NONE = ""
+    # A stated period counted from when the email arrived: it carried no Date header.
+    STATED_FROM_ARRIVAL = "stated_from_arrival"
 
 
 def _iso(value: datetime | None) -> str | None:
