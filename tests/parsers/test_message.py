@@ -134,11 +134,12 @@ def test_soft_break_before_prose_keeps_the_space() -> None:
 
 
 def test_unflow_follows_quote_depth() -> None:
-    text = "> > a \n> > b\n> c \n> d\ne \nf\n"
-    assert unflow(text) == "> > a b\n> c d\ne f\n"
+    text = ">> a \n>> b\n> c \n> d\ne \nf\n"
+    assert unflow(text) == ">> a b\n> c d\ne f\n"
+    assert unflow("> > a \n> > b\n") == ">> a b\n"  # '> >' is depth 2 as well
     # Lines of different depth never join, even after a soft break.
     assert unflow("> a \nb\n") == "> a \nb\n"
-    assert unflow("a \r\nb\r\n", delsp=True) == "a\nb\n"
+    assert unflow("a \r\nb\r\n", delsp=True) == "ab\n"
 
 
 # --- hard breaks, invisible characters, HTML ----------------------------------------------
@@ -293,9 +294,9 @@ def test_bare_cr_before_a_header_name_is_a_line_break() -> None:
 @pytest.mark.parametrize(
     "raw",
     [
-        bytes(random.Random(1).randrange(256) for _ in range(5000)),
-        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(random.Random(2).randrange(256) for _ in range(900)),
-        b"PK\x03\x04\x14\x00\x06\x00" + bytes(random.Random(3).randrange(256) for _ in range(2000)),
+        random.Random(1).randbytes(5000),
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + random.Random(2).randbytes(900),
+        b"PK\x03\x04\x14\x00\x06\x00" + random.Random(3).randbytes(2000),
         b"\x00" * 600,
         b"",
     ],
@@ -313,7 +314,7 @@ def test_headerless_text_is_still_read() -> None:
 
 
 def test_email_with_a_raw_binary_attachment_is_not_garbage() -> None:
-    blob = bytes(random.Random(5).randrange(256) for _ in range(4000))
+    blob = random.Random(5).randbytes(4000)
     raw = (
         HEAD.encode()
         + b'Subject: file\nContent-Type: multipart/mixed; boundary="b"\n\n--b\n'
