@@ -248,6 +248,9 @@ def _parts(message: DecodedMessage, opts: Options, depth: int = 0) -> list[_Part
         parts.append(part)
         parent = part
         depth += 1
+    subject = normalize_text(message.subject or "")
+    if subject and may_hold_code(subject, labels):  # a code the creator put in the Subject
+        parts.insert(0, _subject_part(subject, parts, labels))
     for inner in message.attached:
         inner_parts = _parts(inner, opts, depth=depth)
         if inner_parts:
@@ -255,6 +258,17 @@ def _parts(message: DecodedMessage, opts: Options, depth: int = 0) -> list[_Part
             inner_parts[0].parent = parent
         parts.extend(inner_parts)
     return parts
+
+
+def _subject_part(subject: str, parts: list[_Part], labels: re.Pattern[str] | None) -> _Part:
+    """The Subject as a part of its own, listed first so a code also in the body is credited
+    there. Its author is the deepest original in the body (a forward keeps the creator's
+    Subject), and its period and video are read from the body below it."""
+    originals = [p for p in parts if p.kind is not Kind.REPLY and (p.sender_email or p.sender_name)]
+    author = originals[-1] if originals else parts[0]
+    part = dataclasses.replace(author, text=subject, parent=author, found=[], damaged=[])
+    part.found, part.damaged = find_codes(subject, labels)
+    return part
 
 
 def _rows(parts: list[_Part], base: MessageIdentity, opts: Options) -> Extraction:
