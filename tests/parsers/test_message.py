@@ -79,6 +79,41 @@ def test_subject_code_of_a_forward_is_the_creators() -> None:
     assert result.rows[0].identity.creator_email == "mia@creator.example"
 
 
+def test_subject_code_of_a_message_forwarded_as_attachment() -> None:
+    inner = (
+        "From: Mia Lopez <mia@creator.example>\nTo: ops@brand.example\n"
+        "Date: Mon, 2 Nov 2026 10:00:00 +0000\nMessage-ID: <in@creator.example>\n"
+        f"Subject: {b64word('code ' + CODE[:40])}\n {b64word(CODE[40:])}\n"
+        "Content-Type: text/plain; charset=utf-8\n\nIn the subject, good for 7 days.\n"
+    )
+    raw = (
+        "From: Ops Person <ops@brand.example>\nTo: spark@brand.example\n"
+        "Date: Tue, 3 Nov 2026 09:00:00 +0000\nMessage-ID: <f2@brand.example>\n"
+        f"Subject: Fwd: code {CODE[:10]}\nMIME-Version: 1.0\n"
+        'Content-Type: multipart/mixed; boundary="o"\n\n--o\n'
+        "Content-Type: text/plain\n\nSee attached.\n--o\nContent-Type: message/rfc822\n\n"
+        + inner
+        + "--o--\n"
+    )
+    result = run(raw)
+    assert codes(result) == [CODE]
+    row = result.rows[0]
+    assert row.identity.creator_email == "mia@creator.example"
+    assert row.duration_days == 7
+    assert row.authorized_at is not None and row.authorized_at.day == 2
+
+
+def test_codes_in_subject_and_body_are_paired_in_the_body() -> None:
+    other = "#Qm3Xv8Lp2Rt6Yn0Kc4Wd7Hs1Fg5Jb9Zt2Uo+Ea6Ni3Pl8Tv4Sx1Cm7Rb0Qk2Hn="
+    v1 = "https://www.tiktok.com/@mia/video/7300000000000000001"
+    v2 = "https://www.tiktok.com/@mia/video/7300000000000000002"
+    body = f"Video 1: {v1}\nCode: {CODE} (7 days)\n\nVideo 2: {v2}\nCode: {other} (60 days)\n"
+    result = run(HEAD + f"Subject: codes {CODE} {other}\n\n{body}")
+    got = {(r.spark_code, r.video_url, r.duration_days) for r in result.rows}
+    assert got == {(CODE, v1, 7), (other, v2, 60)}
+    assert result.failure is None
+
+
 def test_a_hashtag_subject_is_not_a_code() -> None:
     raw = HEAD + "Subject: #GlowBrandPartner2026 #fyp\n\nNo code yet, tomorrow!\n"
     result = run(raw)
