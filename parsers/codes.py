@@ -103,23 +103,19 @@ def _join_no_break_spaces(text: str) -> str:
 def _wrapped_piece(piece: str) -> bool:
     """Does this token read as the rest of a code a client or an editor cut, not as a word?
 
-    Base64 of random bytes mixes letter cases and digits in any four characters or so; words,
-    numbers ("30") and units ("30days" is the exception) rarely do.
+    Base64 of random bytes mixes digits, '+' and '/' with letters, or switches letter case at
+    most positions; words and brand names (TikTok, YouTube, Thanks) do neither.
     """
     clean = piece.replace("=3D", "=")
     if clean.endswith("="):
         return True
-    core = clean
-    if len(core) < 4:
+    if len(clean) < 4:
         return False
-    if "+" in core or "/" in core:
+    if "+" in clean or "/" in clean:
         return True
-    kinds = (
-        any(c.isdigit() for c in core)
-        + any(c.isupper() for c in core)
-        + any(c.islower() for c in core)
-    )
-    return kinds >= 2 and _continues(core)
+    if any(c.isdigit() for c in clean) and any(c.isalpha() for c in clean):
+        return True
+    return len(clean) >= 8 and looks_random(clean, strict=True)
 
 
 def join_soft_break(left: str, right: str) -> str:
