@@ -127,7 +127,10 @@ def join_soft_break(left: str, right: str) -> str:
     """
     if not left:
         return right
-    fragment = _TAIL_FRAGMENT.search(left, 0, len(left) - 1)
+    window = max(0, len(left) - CODE_MAX - 3)  # a paragraph can be long; a code is not
+    if left.find("#", window) < 0:
+        return left + right
+    fragment = _TAIL_FRAGMENT.search(left, window, len(left) - 1)
     if fragment is not None and fragment.group()[-1] != "=":
         piece = _HEAD_PIECE.match(right)
         if (
