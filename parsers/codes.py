@@ -34,6 +34,7 @@ _HEAD_PIECE = re.compile(r"[A-Za-z0-9+/]+(?:=3D|=){0,2}(?![\w/+=@#-])")
 # Mail clients wrap plain text at 72-78 columns (Thunderbird 72, Outlook 76, Gmail 78); a
 # quote marker or a trailing space moves that by a little.
 _WRAP_WIDTHS = range(70, 81)
+_WORDLIKE = re.compile(r"[a-z]{4}")
 # Links and addresses are kept out of the code search, so a '#fragment' or a token inside a
 # tracking URL is never taken for one. Two patterns: with a literal prefix the stdlib engine
 # finds links several times faster than one combined pattern.
@@ -103,19 +104,24 @@ def _join_no_break_spaces(text: str) -> str:
 def _wrapped_piece(piece: str) -> bool:
     """Does this token read as the rest of a code a client or an editor cut, not as a word?
 
-    Base64 of random bytes mixes digits, '+' and '/' with letters, or switches letter case at
-    most positions; words and brand names (TikTok, YouTube, Thanks) do neither.
+    Base64 of random bytes mixes digits, '+' and '/' with letters and switches letter case at
+    most positions; words and brand names (TikTok, Video1, Valid30Days) keep runs of four or
+    more lower-case letters and switch case far less.
     """
     clean = piece.replace("=3D", "=")
     if clean.endswith("="):
         return True
     if len(clean) < 4:
         return False
-    if "+" in clean or "/" in clean:
+    if len(clean) >= 8 and looks_random(clean, strict=True):
         return True
-    if any(c.isdigit() for c in clean) and any(c.isalpha() for c in clean):
-        return True
-    return len(clean) >= 8 and looks_random(clean, strict=True)
+    if _WORDLIKE.search(clean):
+        return False
+    return (
+        "+" in clean
+        or "/" in clean
+        or (any(c.isdigit() for c in clean) and any(c.isalpha() for c in clean))
+    )
 
 
 def join_soft_break(left: str, right: str) -> str:
@@ -236,7 +242,11 @@ def _assemble(text: str, pos: int, links: _Links) -> tuple[str, int]:
         if (
             len(head) >= CODE_MIN
             and not piece.endswith("=")
-            and not (_wrapped_at_width(text, gap.start(), gap.group()) and _wrapped_piece(piece))
+            and not (
+                _wrapped_at_width(text, gap.start(), gap.group())
+                and _wrapped_piece(piece)
+                and not text.startswith(":", after)  # "Video1:" is a label, not a code's end
+            )
         ):
             break
         body = head + piece

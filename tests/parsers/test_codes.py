@@ -96,7 +96,18 @@ def test_code_cut_at_a_clients_wrap_width(width: int, lead: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "after", ["TikTok video below", "YouTube too", "Thanks!", "30 days", "Video 2:", "McDonalds"]
+    "after",
+    [
+        "TikTok video below",
+        "YouTube too",
+        "Thanks!",
+        "30 days",
+        "Video 2:",
+        "Video2: https://www.tiktok.com/@mia/video/7300000000000000002",
+        "McDonalds",
+        "Valid30Days please",
+        "iPhone15 footage",
+    ],
 )
 def test_code_at_the_wrap_width_stays_apart_from_the_next_word(after: str) -> None:
     code = NO_PAD[:60]
