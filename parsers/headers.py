@@ -10,6 +10,7 @@ the way the sender meant; so does this.
 from __future__ import annotations
 
 import codecs
+import email.message
 import re
 
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
@@ -61,6 +62,46 @@ def repair_headers(raw: bytes) -> bytes:
     return block + raw[end:]
 
 
+def repair_attached_headers(message: email.message.Message) -> None:
+    """The same 8-bit repair for a message attached inside another (message/rfc822), whose
+    headers the stdlib parser already holds as text with undecodable bytes escaped."""
+    broken = {
+        name
+        for name, value in message.raw_items()
+        if isinstance(value, str) and not value.isascii() and _has_escaped_bytes(value)
+    }
+    if not broken:
+        return
+    fallback = _known(str(message.get_param("charset", "") or "")) or "cp1252"
+    raw = [(name, str(value)) for name, value in message.raw_items() if name in broken]
+    for name in broken:
+        del message[name]
+    for name, value in raw:
+        try:
+            data = value.encode("ascii", "surrogateescape")
+        except UnicodeEncodeError:  # not bytes the parser escaped: leave it as it is
+            message[name] = value
+            continue
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            data = _decode(data, fallback).encode("utf-8")
+        # Stored as the parser stores raw UTF-8 bytes, which mail-parser reads right.
+        message[name] = data.decode("ascii", "surrogateescape")
+
+
+def _has_escaped_bytes(value: str) -> bool:
+    return any("\udc80" <= c <= "\udcff" for c in value)
+
+
+def _known(charset: str) -> str | None:
+    try:
+        name = codecs.lookup(charset).name
+    except LookupError:
+        return None
+    return None if name in ("ascii", "utf-7") or name.startswith("utf-") else name
+
+
 def _cr_replacement(match: re.Match[bytes]) -> bytes:
     return b"\n" if _FIELD_NAME.match(match.string, match.end()) else b" "
 
@@ -86,11 +127,8 @@ def _body_charset(raw: bytes) -> str:
     """The first charset the message declares, when it is one that could hold 8-bit text."""
     found = _CHARSET.search(raw, 0, 262144)
     if found:
-        try:
-            name = codecs.lookup(found.group(1).decode("ascii")).name
-        except (LookupError, UnicodeDecodeError):
-            name = ""
-        if name and name not in ("utf-8", "ascii", "utf-7") and not name.startswith("utf-"):
+        name = _known(found.group(1).decode("ascii", "replace"))
+        if name:
             return name
     return "cp1252"
 

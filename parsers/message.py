@@ -24,7 +24,7 @@ import mailparser
 from selectolax.lexbor import LexborHTMLParser
 
 from parsers.codes import join_soft_break
-from parsers.headers import plausible_email, repair_headers
+from parsers.headers import plausible_email, repair_attached_headers, repair_headers
 
 # Block-level HTML elements: text on either side of them belongs on different lines. Inline
 # elements (span, b, a, wbr, font) are joined with nothing, so a code split across them
@@ -115,6 +115,7 @@ def _decoded(
         # Its Received headers tell how the original reached its sender, which nothing here
         # uses, and mail-parser spends a third of its work on an attached message reading them.
         del inner["Received"]
+        repair_attached_headers(inner)
         try:
             inner_parsed = mailparser.MailParser(inner)
         except Exception:  # a broken attached message must not cost the carrier's codes
@@ -344,17 +345,7 @@ def _clean_header(value: Any) -> str | None:
     if value is None:
         return None
     text = " ".join(str(value).split())
-    if _has_surrogates(text):  # raw 8-bit left undecoded (an attached message's headers)
-        data = text.encode("utf-8", "surrogateescape")
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = data.decode("cp1252", "replace")
     return text or None
-
-
-def _has_surrogates(text: str) -> bool:
-    return not text.isascii() and any("\udc80" <= c <= "\udcff" for c in text)
 
 
 def _aware(value: Any) -> datetime | None:

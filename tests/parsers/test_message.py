@@ -261,6 +261,24 @@ def test_raw_latin1_headers_from_an_old_mailer() -> None:
     assert identity.subject == "Code für das Video"
 
 
+def test_raw_latin1_headers_of_a_message_forwarded_as_attachment() -> None:
+    inner = (
+        b"From: J\xfcrgen M\xfcller <jm@creator.example>\nTo: ops@brand.example\n"
+        b"Date: Mon, 2 Nov 2026 10:00:00 +0000\nSubject: Code f\xfcr das Video\n"
+        b"Content-Type: text/plain; charset=iso-8859-1\n\nMein Code: " + CODE.encode() + b"\n"
+    )
+    raw = (
+        b"From: Ops <ops@brand.example>\nTo: spark@brand.example\nSubject: Fwd\n"
+        b"Date: Tue, 3 Nov 2026 09:00:00 +0000\nMIME-Version: 1.0\n"
+        b'Content-Type: multipart/mixed; boundary="o"\n\n--o\nContent-Type: text/plain\n\n'
+        b"See attached.\n--o\nContent-Type: message/rfc822\n\n" + inner + b"--o--\n"
+    )
+    result = extract(raw, "test")
+    assert codes(result) == [CODE]
+    assert result.rows[0].identity.creator_name == "Jürgen Müller"
+    assert result.rows[0].identity.creator_email == "jm@creator.example"
+
+
 def test_raw_utf8_headers_stay_utf8() -> None:
     raw = "From: Zoë Ørsted <zo@creator.example>\nSubject: Código für Ça\n\nCode: ".encode()
     result = extract(raw + CODE.encode() + b"\n", "test")
