@@ -378,3 +378,16 @@ def test_email_with_a_raw_binary_attachment_is_not_garbage() -> None:
     )
     result = extract(raw, "test")
     assert result.failure is not None and result.failure.reason is Reason.NO_CODE_FOUND
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        b"From mia@creator.example Mon Nov  2 10:00:00 2026\n",  # an mbox separator line
+        b"\n\n",  # blank lines before the headers
+        b"\xef\xbb\xbf",  # a byte-order mark from an editor
+    ],
+)
+def test_odd_starts_of_real_email_are_read(start: bytes) -> None:
+    raw = start + (HEAD + f"Subject: code\n\nCode: {CODE}\n").encode()
+    assert codes(extract(raw, "test")) == [CODE]
