@@ -19,9 +19,22 @@ CODE_MIN = 40
 CODE_MAX = 120
 
 # Invisible characters are dropped, unusual spaces become plain ones.
-_REPLACEMENTS = tuple((c, "") for c in "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f") + tuple(
-    (c, " ") for c in "\u00a0\u2007\u202f"
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f"
+_NO_BREAK_SPACES = "\u00a0\u2007\u202f"
+_REPLACEMENTS = tuple((c, "") for c in _INVISIBLE) + tuple((c, " ") for c in _NO_BREAK_SPACES)
+# A no-break space inside a code (an HTML editor's &nbsp; for a stray space): the code before
+# it and a piece after it that reads as the rest of one (see `_wrapped_piece`).
+_NBSP_IN_CODE = re.compile(
+    r"(?<![\w/+=&?%#.-])(#[A-Za-z0-9+/]{8,})[\u00a0\u2007\u202f]([A-Za-z0-9+/]+(?:=3D|=){0,2})"
+    r"(?![\w/+=@#-])"
 )
+# The last code fragment of a line and the first token of the next, for soft line breaks.
+_TAIL_FRAGMENT = re.compile(r"(?<![\w/+=&?%#.-])#[A-Za-z0-9+/]{8,}$")
+_HEAD_PIECE = re.compile(r"[A-Za-z0-9+/]+(?:=3D|=){0,2}(?![\w/+=@#-])")
+# Mail clients wrap plain text at 72-78 columns (Thunderbird 72, Outlook 76, Gmail 78); a
+# quote marker or a trailing space moves that by a little.
+_WRAP_WIDTHS = range(70, 81)
+_WORDLIKE = re.compile(r"[a-z]{4}")
 # Links and addresses are kept out of the code search, so a '#fragment' or a token inside a
 # tracking URL is never taken for one. Two patterns: with a literal prefix the stdlib engine
 # finds links several times faster than one combined pattern.
@@ -67,8 +80,72 @@ def normalize_text(text: str) -> str:
     # A substring search per character is a fast C scan; a regex character class is not.
     for char, replacement in _REPLACEMENTS:
         if char in text:
+            if replacement == " ":
+                text = _join_no_break_spaces(text)
             text = text.replace(char, replacement)
     return text
+
+
+def _join_no_break_spaces(text: str) -> str:
+    def join(match: re.Match[str]) -> str:
+        head, piece = match.group(1), match.group(2)
+        if _wrapped_piece(piece) and len(head) + len(piece) <= CODE_MAX + 1:
+            return head + piece
+        return match.group()
+
+    for _ in range(3):  # a code cut in several places: each pass joins one more piece
+        joined = _NBSP_IN_CODE.sub(join, text)
+        if joined == text:
+            break
+        text = joined
+    return text
+
+
+def _wrapped_piece(piece: str) -> bool:
+    """Does this token read as the rest of a code a client or an editor cut, not as a word?
+
+    Base64 of random bytes mixes digits, '+' and '/' with letters and switches letter case at
+    most positions; words and brand names (TikTok, Video1, Valid30Days) keep runs of four or
+    more lower-case letters and switch case far less.
+    """
+    clean = piece.replace("=3D", "=")
+    if clean.endswith("="):
+        return True
+    if len(clean) < 4:
+        return False
+    if len(clean) >= 8 and looks_random(clean, strict=True):
+        return True
+    if _WORDLIKE.search(clean):
+        return False
+    return (
+        "+" in clean
+        or "/" in clean
+        or (any(c.isdigit() for c in clean) and any(c.isalpha() for c in clean))
+    )
+
+
+def join_soft_break(left: str, right: str) -> str:
+    """Join a format=flowed soft line break (`left` ends in its space) with the next line.
+
+    The space stays (RFC 3676 without DelSp) unless the break cuts a code: a '#' fragment at
+    the end of `left` and a piece that reads as its rest at the start of `right`. Some clients
+    cut a token longer than the line that way, and the halves must not become two codes.
+    """
+    if not left:
+        return right
+    window = max(0, len(left) - CODE_MAX - 3)  # a paragraph can be long; a code is not
+    if left.find("#", window) < 0:
+        return left + right
+    fragment = _TAIL_FRAGMENT.search(left, window, len(left) - 1)
+    if fragment is not None and fragment.group()[-1] != "=":
+        piece = _HEAD_PIECE.match(right)
+        if (
+            piece is not None
+            and _wrapped_piece(piece.group())
+            and len(fragment.group()) + len(piece.group()) <= CODE_MAX + 1
+        ):
+            return left[:-1] + right
+    return left + right
 
 
 def link_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -159,11 +236,29 @@ def _assemble(text: str, pos: int, links: _Links) -> tuple[str, int]:
             head = body[:-1]
         if not _continues(piece):
             break
-        if (len(head) >= CODE_MIN and not piece.endswith("=")) or len(head) + len(piece) > CODE_MAX:
+        if len(head) + len(piece) > CODE_MAX:
+            break
+        # Only a client's wrap at its line width cuts a code this long without padding.
+        if (
+            len(head) >= CODE_MIN
+            and not piece.endswith("=")
+            and not (
+                _wrapped_at_width(text, gap.start(), gap.group())
+                and _wrapped_piece(piece)
+                and not text.startswith(":", after)  # "Video1:" is a label, not a code's end
+            )
+        ):
             break
         body = head + piece
         end = after
     return body, end
+
+
+def _wrapped_at_width(text: str, end: int, gap: str) -> bool:
+    """Is the line ending at `end` as long as a mail client's wrap, before a line break?"""
+    if "\n" not in gap:
+        return False
+    return (end - (text.rfind("\n", 0, end) + 1)) in _WRAP_WIDTHS
 
 
 _CLASS_RUNS = regex.compile(r"[A-Z]+|[a-z]+|[0-9]+|[^A-Za-z0-9]+")

@@ -263,6 +263,9 @@ def _parts(
         parts.append(part)
         parent = part
         depth += 1
+    subject = normalize_text(message.subject or "")
+    if subject and may_hold_code(subject, labels):  # a code the creator put in the Subject
+        parts.insert(1, _subject_part(subject, parts, labels))
     for inner in message.attached:
         inner_parts = _parts(inner, opts, depth=depth)
         if inner_parts:
@@ -270,6 +273,19 @@ def _parts(
             inner_parts[0].parent = parent
         parts.extend(inner_parts)
     return parts
+
+
+def _subject_part(subject: str, parts: list[_Part], labels: re.Pattern[str] | None) -> _Part:
+    """The Subject as a part of its own, for codes the body does not hold, listed after the top
+    part (which stays first for the caller). Its author is the deepest original in the body (a
+    forward keeps the creator's Subject); its period and video are read from that body."""
+    originals = [p for p in parts if p.kind is not Kind.REPLY and (p.sender_email or p.sender_name)]
+    author = originals[-1] if originals else parts[0]
+    part = dataclasses.replace(author, text=subject, parent=author, found=[], damaged=[])
+    found, part.damaged = find_codes(subject, labels)
+    in_body = {m.code for p in parts for m in p.found}  # the body says more about those
+    part.found = [m for m in found if m.code not in in_body]
+    return part
 
 
 def _rows(

@@ -23,6 +23,9 @@ from typing import Any
 import mailparser
 from selectolax.lexbor import LexborHTMLParser
 
+from parsers.codes import join_soft_break
+from parsers.headers import plausible_email, repair_attached_headers, repair_headers
+
 # Block-level HTML elements: text on either side of them belongs on different lines. Inline
 # elements (span, b, a, wbr, font) are joined with nothing, so a code split across them
 # stays whole.
@@ -90,6 +93,10 @@ def decode(
     HTML-to-text rendering could find anything; when not, a rough text is enough (for a
     review item's snippet and its sender), at a fraction of the cost.
     """
+    readable, why_not = plausible_email(raw)
+    if not readable:
+        raise UndecodableMessage(why_not)
+    raw = repair_headers(raw)
     try:
         parsed = mailparser.MailParser.from_bytes(raw)
     except Exception as exc:  # mail-parser raises more than its own errors on broken MIME
@@ -108,6 +115,7 @@ def _decoded(
         # Its Received headers tell how the original reached its sender, which nothing here
         # uses, and mail-parser spends a third of its work on an attached message reading them.
         del inner["Received"]
+        repair_attached_headers(inner)
         try:
             inner_parsed = mailparser.MailParser(inner)
         except Exception:  # a broken attached message must not cost the carrier's codes
@@ -121,11 +129,13 @@ def _decoded(
     html = [t for t in parsed.text_html if t not in inner_texts]
     if plain and _is_flowed(message):
         plain = [unflow(t, delsp=_is_delsp(message)) for t in plain]
-    plain.extend(_text_attachments(parsed.attachments))
     if plain:
         text, alternative = "\n".join(plain), html
     else:
         text, alternative = "\n".join(_render(h, worth_rendering) for h in html), []
+    attachments = _text_attachments(parsed.attachments)
+    if attachments:  # after the body, whichever part of it was read
+        text = "\n".join([text, *attachments]) if text else "\n".join(attachments)
 
     from_name, from_email = _first_address(parsed.from_)
     date = _aware(parsed.date)
@@ -178,25 +188,48 @@ def _is_delsp(message: email.message.Message) -> bool:
 
 
 def unflow(text: str, *, delsp: bool = False) -> str:
-    """Join RFC 3676 soft line breaks (a line ending in a space continues on the next)."""
+    """Join RFC 3676 soft line breaks (a line ending in a space continues on the next).
+
+    Quote depth is honoured (section 4.5): the '>' marks of a continuation line are not part
+    of the text, and lines of different depth never join. Without DelSp the space before a
+    soft break stays, except inside a code a client cut at its line width (see `codes`).
+    """
     out: list[str] = []
-    pending = ""
+    pending = ""  # the text of a paragraph so far, without its quote marks
+    pending_depth = 0
     for line in text.split("\n"):
         line = line.rstrip("\r")
-        if line == "-- ":  # the signature separator is never a soft break
-            out.append(pending + line) if pending else out.append(line)
+        depth = 0
+        content = line
+        if line.startswith(">"):  # '>>' or '> >': quoting clients write both
+            marks = _QUOTE_MARKS.match(line)
+            depth = marks.group().count(">") if marks else 0
+            content = line[marks.end() :] if marks else line
+        elif content.startswith(" "):  # space-stuffing
+            content = content[1:]
+        if pending and depth != pending_depth:  # a quote of another depth: not a continuation
+            out.append(_requote(pending, pending_depth))
             pending = ""
-            continue
-        if line.startswith(" "):  # space-stuffing
-            line = line[1:]
-        if line.endswith(" "):
-            pending += line[:-1] if delsp else line
+        if content.endswith(" ") and content != "-- ":  # the signature separator is hard
+            if delsp:
+                pending += content[:-1]
+            else:
+                pending = join_soft_break(pending, content)
+            pending_depth = depth
         else:
-            out.append(pending + line)
+            joined = pending + content if delsp else join_soft_break(pending, content)
+            out.append(_requote(joined, depth))
             pending = ""
     if pending:
-        out.append(pending)
+        out.append(_requote(pending, pending_depth))
     return "\n".join(out)
+
+
+_QUOTE_MARKS = re.compile(r"(?:> ?)+")
+
+
+def _requote(content: str, depth: int) -> str:
+    return (">" * depth + " " + content) if depth else content
 
 
 def html_to_text(html: str) -> str:

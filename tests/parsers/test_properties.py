@@ -88,3 +88,86 @@ def test_deep_nesting_does_not_crash(tmp_path: Path) -> None:
     ]
     raw = b"From: a@b.example\nSubject: deep\n" + b"".join(parts) + b"text\n"
     _check(raw)
+
+
+# --- decoding edge cases: 8-bit headers, stray CRs, invisible characters in codes ----------
+
+CODE = "#Ob5kzYC2/lQ3pR9vFh8wXtE0sN7mKd1UaGcJ4yB6iZrHqT+PeVxW2o3LnMfSgDuA0="
+_INVISIBLES = "\u200b\u200c\u200d\u2060\ufeff"
+
+
+@FAST
+@given(
+    name=st.binary(min_size=1, max_size=40).map(lambda b: bytes(x | 0x80 for x in b)),
+    subject=st.binary(max_size=60).map(lambda b: bytes(x | 0x80 for x in b)),
+    charset=st.sampled_from(
+        [b"", b"; charset=iso-8859-1", b"; charset=koi8-r", b"; charset=utf-8"]
+    ),
+)
+def test_raw_8bit_headers_keep_the_row(name: bytes, subject: bytes, charset: bytes) -> None:
+    raw = (
+        b"From: "
+        + name
+        + b" <mia@creator.example>\nSubject: "
+        + subject
+        + b"\nDate: Mon, 2 Nov 2026 10:00:00 +0000\nContent-Type: text/plain"
+        + charset
+        + b"\n\nCode: "
+        + CODE.encode()
+        + b"\n"
+    )
+    result = extract(raw, "hypothesis")
+    assert [r.spark_code for r in result.rows] == [CODE]
+    identity = result.rows[0].identity
+    assert identity.creator_email == "mia@creator.example"
+    for text in (identity.creator_name or "", identity.subject or ""):
+        # No undecoded byte left, as a surrogate or as mail-parser's escaped '\\udcfc'.
+        assert "\\udc" not in text
+        assert not any("\udc80" <= c <= "\udcff" for c in text)
+    # Each byte is a letter of a single-byte charset: none may be lost (a \xa0 is a space).
+    letters = [b for b in subject if b != 0xA0]
+    if charset != b"; charset=utf-8" and letters:
+        assert len("".join((identity.subject or "").split())) >= len(letters) // 2
+
+
+@FAST
+@given(
+    positions=st.lists(st.integers(0, 10**6), max_size=6),
+    eol=st.sampled_from([b"\n", b"\r\n"]),
+)
+def test_stray_crs_in_headers_never_raise(positions: list[int], eol: bytes) -> None:
+    head = bytearray(
+        eol.join(
+            [
+                b"From: Mia <mia@creator.example>",
+                b"To: spark@brand.example",
+                b"Subject: hi",
+                b"Date: Mon, 2 Nov 2026 10:00:00 +0000",
+                b"Message-ID: <p@creator.example>",
+            ]
+        )
+    )
+    for pos in positions:
+        head.insert(pos % (len(head) + 1), 0x0D)
+    _check(bytes(head) + eol + eol + b"Code: " + CODE.encode() + eol)
+
+
+@FAST
+@given(
+    inserts=st.lists(
+        st.tuples(st.integers(1, len(CODE) - 1), st.sampled_from(_INVISIBLES)), max_size=5
+    ),
+    html=st.booleans(),
+)
+def test_invisible_characters_inside_a_code(inserts: list[tuple[int, str]], html: bool) -> None:
+    damaged = list(CODE)
+    for at, char in sorted(inserts, reverse=True):
+        damaged.insert(at, char)
+    code = "".join(damaged)
+    if html:
+        code = code.replace("\u200b", "&#8203;")
+        body = f"Content-Type: text/html; charset=utf-8\n\n<p>Code: <span>{code}</span></p>"
+    else:
+        body = f"Content-Type: text/plain; charset=utf-8\n\nCode: {code}\nThanks\n"
+    result = extract(f"From: a@b.example\nSubject: c\n{body}".encode(), "hypothesis")
+    assert [r.spark_code for r in result.rows] == [CODE]
