@@ -78,15 +78,34 @@ _TRAILING_ZONE = regex.compile(
 
 def parse_header_date(text: str, default_tz: timezone | None = None) -> datetime | None:
     """A forward header's date in UTC; a date printed without a zone is read in `default_tz`."""
-    cleaned = _PAREN.sub("", _NOISE.sub(" ", text)).strip()
-    if not cleaned or len(cleaned) > 80:
-        return None
-    parsed = _english(cleaned) or _rfc5322(cleaned) or _by_parts(cleaned) or _localized(cleaned)
+    parsed = _header_date(text)
     if parsed is None:
-        return None
+        # Yahoo glues the next label to the date ("17:34:42 WETAssunto O meu código"): read
+        # up to the last clock time and its zone.
+        clock = None
+        for clock in _CLOCK_AND_ZONE.finditer(text):
+            pass
+        if clock is None or clock.end() >= len(text.rstrip()):
+            return None
+        parsed = _header_date(text[: clock.end()])
+        if parsed is None:
+            return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=default_tz or UTC)
     return parsed.astimezone(UTC)
+
+
+_CLOCK_AND_ZONE = regex.compile(
+    r"\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:\s*[AaPp]\.?[Mm]\.?)?"
+    r"(?:\s*(?:[+-]\d{2}:?\d{2}|(?:GMT|UTC)(?:[+-]\d{1,2}(?::?\d{2})?)?|[A-Z]{2,5}(?=[A-Z][a-z]|\b)))?"
+)
+
+
+def _header_date(text: str) -> datetime | None:
+    cleaned = _PAREN.sub("", _NOISE.sub(" ", text)).strip()
+    if not cleaned or len(cleaned) > 80:
+        return None
+    return _english(cleaned) or _rfc5322(cleaned) or _by_parts(cleaned) or _localized(cleaned)
 
 
 def parse_day(text: str, after: date) -> date | None:

@@ -125,8 +125,8 @@ def _decoded(
         attached.append(_decoded(inner_parsed, depth_left - 1, worth_rendering))
 
     # mail-parser flattens attached messages into the carrier's bodies; take them back out.
-    plain = [t for t in parsed.text_plain if t not in inner_texts]
-    html = [t for t in parsed.text_html if t not in inner_texts]
+    plain = [_unescape_iso2022(t) for t in parsed.text_plain if t not in inner_texts]
+    html = [_unescape_iso2022(t) for t in parsed.text_html if t not in inner_texts]
     if plain and _is_flowed(message):
         plain = [unflow(t, delsp=_is_delsp(message)) for t in plain]
     if plain:
@@ -153,6 +153,26 @@ def _decoded(
         attached=attached,
         root=message,
     )
+
+
+_ISO2022_CODECS = ("iso2022_jp_2", "iso2022_jp_ext", "iso2022_kr")
+
+
+def _unescape_iso2022(text: str) -> str:
+    """ISO-2022 bodies (Japanese Outlook and Thunderbird) are 7-bit, so mail-parser hands
+    them over undecoded: escape sequences and ASCII stand-ins for every kana and kanji."""
+    if "\x1b" not in text:
+        return text
+    try:
+        data = text.encode("ascii")
+    except UnicodeEncodeError:
+        return text  # already decoded text around a stray ESC: leave it
+    for codec in _ISO2022_CODECS:
+        try:
+            return data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    return text
 
 
 def _attached_messages(message: email.message.Message) -> list[email.message.Message]:

@@ -475,3 +475,10 @@ def test_an_unattributed_quote_of_a_request_is_not_the_writers_own_mail() -> Non
 def test_korean_thunderbird_reply_line() -> None:
     body = "FYI\n\n26. 11. 4. 09:05에 Emily Carter 이(가) 쓴 글:\n> Hi, code below\n"
     assert creator(body, "Re: code") == (Kind.REPLY, "Emily Carter", None)
+
+
+def test_yahoo_date_glued_to_the_next_label() -> None:
+    glued = "quarta-feira, 18 de novembro de 2026, 17:34:42 WETAssunto O meu código"
+    parsed = parse_header_date(glued)
+    assert parsed is not None
+    assert parsed.isoformat() == "2026-11-18T17:34:42+00:00"

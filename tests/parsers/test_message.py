@@ -408,3 +408,17 @@ def test_email_with_a_raw_binary_attachment_is_not_garbage() -> None:
 def test_odd_starts_of_real_email_are_read(start: bytes) -> None:
     raw = start + (HEAD + f"Subject: code\n\nCode: {CODE}\n").encode()
     assert codes(extract(raw, "test")) == [CODE]
+
+
+def test_iso_2022_jp_body_is_decoded() -> None:
+    # Japanese Outlook and Thunderbird send 7-bit ISO-2022-JP: mail-parser leaves the escapes.
+    note = "高橋 さくらさんのコードです。\nコード: " + CODE + "\n有効期間：30日間\n"
+    raw = (
+        HEAD + "Subject: code\nContent-Type: text/plain; charset=ISO-2022-JP\n"
+        "Content-Transfer-Encoding: 7bit\n\n"
+    ).encode() + note.encode("iso2022_jp")
+    message = decode(raw)
+    assert "高橋 さくら" in message.text
+    result = extract(raw, "test")
+    assert codes(result) == [CODE]
+    assert result.rows[0].duration_days == 30
