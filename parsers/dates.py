@@ -82,9 +82,8 @@ def parse_header_date(text: str, default_tz: timezone | None = None) -> datetime
     if parsed is None:
         # Yahoo glues the next label to the date ("17:34:42 WETAssunto O meu código"): read
         # up to the last clock time and its zone.
-        clock = None
-        for clock in _CLOCK_AND_ZONE.finditer(text):
-            pass
+        clocks = list(_CLOCK_AND_ZONE.finditer(text))
+        clock = clocks[-1] if clocks else None
         if clock is None or clock.end() >= len(text.rstrip()):
             return None
         parsed = _header_date(text[: clock.end()])
