@@ -38,14 +38,14 @@ def test_subject_decodes_as_the_stdlib_does(path: Path) -> None:
 
 # A display name before an address in angle brackets: the CR goes inside the name.
 _FROM = re.compile(rb"(?m)^From: ?([^<\r\n]{2,}) <")
+_NAMED = [p for p in MESSAGES if _FROM.search(p.read_bytes())]
 
 
-@pytest.mark.parametrize("path", MESSAGES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", _NAMED, ids=lambda p: p.name)
 def test_bare_cr_in_from_keeps_the_other_headers(path: Path) -> None:
     raw = path.read_bytes()
     found = _FROM.search(raw)
-    if found is None:
-        pytest.skip("no From header with a display name to damage")
+    assert found is not None
     cut = found.start(1) + max(1, len(found.group(1)) // 2)
     damaged = raw[:cut] + b"\r" + raw[cut:]
     before, after = decode(raw), decode(damaged)
@@ -59,3 +59,4 @@ def test_bare_cr_in_from_keeps_the_other_headers(path: Path) -> None:
 
 def test_corpus_is_complete() -> None:
     assert len(MESSAGES) >= 45
+    assert len(_NAMED) >= 10  # messages with a display name to damage
