@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image
 
 from parsers.codes import CODE_MAX, CODE_MIN
 from parsers.durations import find_periods
@@ -23,7 +22,7 @@ from parsers.screenshots.load import NotAnImage, load_gray
 
 __all__ = ["NotAnImage", "ScreenshotRead", "Unreadable", "read_screenshot"]
 
-_SHAPE = re.compile(r"#[A-Za-z0-9+/]{%d,%d}={0,2}" % (CODE_MIN - 2, CODE_MAX))
+_SHAPE = re.compile(rf"#[A-Za-z0-9+/]{{{CODE_MIN - 2},{CODE_MAX}}}={{0,2}}")
 _NOT_CODE = re.compile(r"[^A-Za-z0-9+/=#]")
 _TARGET_LINE_PX = 36
 
@@ -59,55 +58,30 @@ class ScreenshotRead:
         return ", ".join(f"{self.code[i]}@{i} ({'/'.join(alts)})" for i, alts in self.unsure)
 
 
-Char = tuple[str, int, int, int, int]
-
-
-def _by_line(chars: list[Char], rows: list[tuple[int, int]]) -> list[list[Char]]:
-    """The engine's characters grouped by the text line their centre falls in, left to right."""
-    if not rows:
-        return []
-    lines: list[list[Char]] = [[] for _ in rows]
-    for ch in chars:
-        centre = (ch[2] + ch[4]) / 2
-        nearest = min(range(len(rows)), key=lambda i: abs((rows[i][0] + rows[i][1]) / 2 - centre))
-        lines[nearest].append(ch)
-    return [_merge_overlaps(sorted(line, key=lambda c: c[1])) for line in lines if line]
-
-
-def _merge_overlaps(line: list[Char]) -> list[Char]:
-    """The engine sometimes reads one glyph twice ('yY', '1I'): two boxes mostly on top of each
-    other are one position with both readings as its choices."""
-    out: list[Char] = []
-    for ch in line:
-        if out:
-            prev = out[-1]
-            overlap = min(prev[3], ch[3]) - max(prev[1], ch[1])
-            narrower = max(1, min(prev[3] - prev[1], ch[3] - ch[1]))
-            if overlap >= 0.85 * narrower:
-                chars = prev[0] + "".join(c for c in ch[0] if c not in prev[0])
-                out[-1] = (chars, min(prev[1], ch[1]), min(prev[2], ch[2]), max(prev[3], ch[3]), max(prev[4], ch[4]))
-                continue
-        out.append(ch)
-    return out
-
-
-def _read_period(gray: np.ndarray, box: locate.Box, factor: float) -> int | None:
-    """The period line sits a few rows above the box: read that band as plain text."""
+def _read_period(gray: np.ndarray, box: locate.Box) -> int | None:
+    """The period line sits a few text lines above the box: read those lines as plain text."""
     top = max(0, box.top - 4 * max(box.height, 1))
-    band = gray[top : box.top, :]
+    band = gray[top : box.top, :].astype(np.int32)
     if band.size == 0:
         return None
-    img = Image.fromarray(band)
-    if box.level < box.page:  # light mode: dark text already
-        pass
-    else:
-        img = Image.fromarray((255 - band).astype(np.uint8))
-    if factor > 1.05:
-        img = img.resize((round(img.width * factor), round(img.height * factor)), Image.Resampling.LANCZOS)
-    found = find_periods(ocr.read_text(img))
+    dist = np.abs(band - box.page)
+    ink = (255 - np.clip(dist * 2, 0, 255)).astype(np.uint8)
+    rows = locate.text_rows(ink)[-5:]
+    text = []
+    for a, b in rows:
+        cols = np.flatnonzero((ink[a:b] < 128).any(axis=0))
+        if cols.size == 0 or b - a < 4:
+            continue
+        pad = max(2, (b - a) // 4)
+        line = np.full((b - a + 2 * pad, cols[-1] - cols[0] + 1 + 2 * pad), 255, np.uint8)
+        line[pad : pad + b - a, pad : pad + cols[-1] - cols[0] + 1] = ink[
+            a:b, cols[0] : cols[-1] + 1
+        ]
+        text.append(ocr.read_text(line))
+    found = find_periods("\n".join(text))
     in_context = [p for p in found if p.in_context]
-    chosen = (in_context or found)[-1:] if found else []
-    return chosen[0].days if chosen else None
+    chosen = in_context or found
+    return chosen[-1].days if chosen else None
 
 
 def read_screenshot(data: bytes, *, content_type: str | None = None) -> ScreenshotRead | Unreadable:
@@ -127,12 +101,21 @@ def read_screenshot(data: bytes, *, content_type: str | None = None) -> Screensh
             continue
         line_h = float(np.median([b - a for a, b in rows]))
         factor = min(6.0, max(1.0, _TARGET_LINE_PX / max(1.0, line_h)))
-        prepared = locate.prepare(ink, _TARGET_LINE_PX)
-        arr = np.asarray(prepared, dtype=np.uint8)
-        lines = _by_line(ocr.read_code_boxes(prepared), locate.text_rows(arr))
+        big = locate.upscale(ink, factor)
+        lines = []
+        for a, b in locate.text_rows(big):
+            if b - a < _TARGET_LINE_PX / 3:
+                continue
+            pad = max(2, (b - a) // 4)
+            line = np.full((b - a + 2 * pad, big.shape[1] + 2 * pad), 255, np.uint8)
+            line[pad : pad + b - a, pad:-pad] = big[a:b]
+            chars = ocr.read_line(line)
+            shifted = [ocr.ReadChar(c.char, c.x - pad, c.choices) for c in chars]
+            if shifted:
+                lines.append((a, b, shifted))
         if not lines:
             continue
-        positions = glyphs.settle(arr, lines)
+        positions = glyphs.settle(big, lines)
         if positions and positions[0][0][0] != "#":
             positions.insert(0, [("#", 1.0)])
         # '#' is the first character only; '=' only at the end.
@@ -147,7 +130,7 @@ def read_screenshot(data: bytes, *, content_type: str | None = None) -> Screensh
         return ScreenshotRead(
             code=best,
             unsure=tuple((i, a) for i, a in unsure if a),
-            period_days=_read_period(gray, box, factor),
+            period_days=_read_period(gray, box),
             positions=tuple(tuple(c) for c in positions),
         )
     return Unreadable("no code could be read in the image's grey boxes")

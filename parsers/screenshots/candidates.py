@@ -15,7 +15,7 @@ Choices = Sequence[tuple[str, float]]
 
 
 def ranked(positions: Sequence[Choices], limit: int = 32) -> list[tuple[str, float]]:
-    """Up to `limit` (string, probability) pairs, most probable first; the first is the best read."""
+    """Up to `limit` (string, probability) pairs, most probable first: the best read first."""
     if limit <= 0:
         return []
     positions = [sorted(c, key=lambda cp: -cp[1]) for c in positions]

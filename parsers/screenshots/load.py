@@ -44,7 +44,13 @@ def load_gray(data: bytes) -> NDArray[np.uint8]:
             raise NotAnImage(f"image of {width}x{height} px is too large to be a screenshot")
         try:
             if img.format == "JPEG" and max(width, height) > MAX_SIDE:
-                img.draft("L", (width * MAX_SIDE // max(width, height), height * MAX_SIDE // max(width, height)))
+                img.draft(
+                    "L",
+                    (
+                        width * MAX_SIDE // max(width, height),
+                        height * MAX_SIDE // max(width, height),
+                    ),
+                )
             if getattr(img, "n_frames", 1) > 1:
                 img.seek(0)
             if img.width * img.height > MAX_PIXELS:
@@ -54,9 +60,17 @@ def load_gray(data: bytes) -> NDArray[np.uint8]:
                 # Transparent pixels count as white, as a mail client shows them.
                 rgba = img.convert("RGBA")
                 base = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                img = Image.alpha_composite(base, rgba)
-            gray = img.convert("L")
-        except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError, Warning) as exc:
+                gray = Image.alpha_composite(base, rgba).convert("L")
+            else:
+                gray = img.convert("L")
+        except (
+            OSError,
+            ValueError,
+            SyntaxError,
+            EOFError,
+            Image.DecompressionBombError,
+            Warning,
+        ) as exc:
             raise NotAnImage(f"image data is damaged ({type(exc).__name__})") from exc
     if max(gray.size) > MAX_SIDE:
         gray.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)

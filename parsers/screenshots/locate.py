@@ -47,7 +47,7 @@ def _bands(rows: NDArray[np.bool_], min_len: int, max_gap: int) -> list[tuple[in
     """Runs of True in `rows`, bridging gaps up to `max_gap`, at least `min_len` long."""
     bands: list[tuple[int, int]] = []
     start = -1
-    last = -10**9
+    last = -(10**9)
     for i in np.flatnonzero(rows).tolist():
         if start >= 0 and i - last <= max_gap + 1:
             last = i
@@ -94,7 +94,8 @@ def ink(gray: Gray, box: Box) -> Gray:
     dist = np.abs(crop.astype(np.int32) - box.level)
     contrast = max(8, int(np.percentile(dist, 99.5)))
     dist = np.clip((dist - _TOL) * 255 // max(1, contrast - _TOL), 0, 255)
-    return (255 - dist).astype(np.uint8)
+    out: Gray = (255 - dist).astype(np.uint8)
+    return out
 
 
 def text_rows(ink_img: Gray) -> list[tuple[int, int]]:
@@ -103,16 +104,10 @@ def text_rows(ink_img: Gray) -> list[tuple[int, int]]:
     return _bands(rows, min_len=2, max_gap=1)
 
 
-def prepare(ink_img: Gray, target_height: int = 36) -> Image.Image:
-    """Scale so a text line is about `target_height` px tall, with a white margin."""
-    lines = text_rows(ink_img)
-    line_h = float(np.median([b - a for a, b in lines])) if lines else float(ink_img.shape[0])
-    factor = min(6.0, max(1.0, target_height / max(1.0, line_h)))
+def upscale(ink_img: Gray, factor: float) -> Gray:
+    """Enlarge small text so each glyph has pixels enough to be measured."""
+    if factor <= 1.05:
+        return ink_img
     img = Image.fromarray(ink_img)
-    if factor > 1.05:
-        img = img.resize(
-            (round(img.width * factor), round(img.height * factor)), Image.Resampling.LANCZOS
-        )
-    framed = Image.new("L", (img.width + 40, img.height + 40), 255)
-    framed.paste(img, (20, 20))
-    return framed
+    size = (round(img.width * factor), round(img.height * factor))
+    return np.asarray(img.resize(size, Image.Resampling.LANCZOS), dtype=np.uint8)

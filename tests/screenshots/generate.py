@@ -118,8 +118,10 @@ def render(seed: int) -> Screenshot:
         bg = (18, 18, 18)
     fg = (255, 255, 255) if dark else (22, 24, 35)
     muted = (150, 150, 156) if dark else (117, 117, 123)
-    box = rng.choice(((44, 44, 48), (37, 37, 41), (55, 55, 60))) if dark else rng.choice(
-        ((241, 241, 242), (235, 235, 237), (246, 246, 247))
+    box = (
+        rng.choice(((44, 44, 48), (37, 37, 41), (55, 55, 60)))
+        if dark
+        else rng.choice(((241, 241, 242), (235, 235, 237), (246, 246, 247)))
     )
     img = Image.new("RGB", (width, height), bg)
     d = ImageDraw.Draw(img)
@@ -129,7 +131,9 @@ def render(seed: int) -> Screenshot:
     sb = _font(bold, 15 * s)
     d.text((28 * s, 14 * s), f"{rng.randint(1, 12)}:{rng.randint(0, 59):02d}", font=sb, fill=fg)
     bx = width - 44 * s
-    d.rounded_rectangle((bx, 17 * s, bx + 25 * s, 29 * s), radius=3 * s, outline=fg, width=max(1, round(s)))
+    d.rounded_rectangle(
+        (bx, 17 * s, bx + 25 * s, 29 * s), radius=3 * s, outline=fg, width=max(1, round(s))
+    )
     level = rng.randint(10, 100)
     d.rectangle((bx + 2 * s, 19 * s, bx + 2 * s + 21 * s * level / 100, 27 * s), fill=fg)
     if rng.random() < 0.5:
@@ -140,7 +144,11 @@ def render(seed: int) -> Screenshot:
 
     # Navigation bar: back chevron and title.
     y = 56 * s
-    d.line((margin + 8 * s, y + 2 * s, margin, y + 10 * s, margin + 8 * s, y + 18 * s), fill=fg, width=max(1, round(2 * s)))
+    d.line(
+        (margin + 8 * s, y + 2 * s, margin, y + 10 * s, margin + 8 * s, y + 18 * s),
+        fill=fg,
+        width=max(1, round(2 * s)),
+    )
     title = _font(bold, 17 * s)
     t = rng.choice(("Ad authorization", "Ad settings", "Ad authorization"))
     d.text(((width - title.getlength(t)) / 2, y), t, font=title, fill=fg)
@@ -151,11 +159,20 @@ def render(seed: int) -> Screenshot:
     if rng.random() < 0.5:
         thumb = tuple(rng.randint(40, 220) for _ in range(3))
         d.rounded_rectangle((margin, y, margin + 60 * s, y + 80 * s), radius=4 * s, fill=thumb)
-        d.text((margin + 72 * s, y + 8 * s), rng.choice(("My video", "GRWM for summer ☀", "day 3 of the challenge")), font=body, fill=fg)
+        d.text(
+            (margin + 72 * s, y + 8 * s),
+            rng.choice(("My video", "GRWM for summer ☀", "day 3 of the challenge")),
+            font=body,
+            fill=fg,
+        )
         y += 100 * s
     d.text((margin, y), "Ad authorization", font=body, fill=fg)
     sw = width - margin - 50 * s
-    d.rounded_rectangle((sw, y - 2 * s, sw + 50 * s, y + 28 * s), radius=15 * s, fill=(37, 244, 238) if rng.random() < 0.3 else (254, 44, 85))
+    d.rounded_rectangle(
+        (sw, y - 2 * s, sw + 50 * s, y + 28 * s),
+        radius=15 * s,
+        fill=(37, 244, 238) if rng.random() < 0.3 else (254, 44, 85),
+    )
     d.ellipse((sw + 22 * s, y + 1 * s, sw + 47 * s, y + 26 * s), fill=(255, 255, 255))
     y += 48 * s
 
@@ -165,7 +182,12 @@ def render(seed: int) -> Screenshot:
     small = _font(regular, 13 * s)
     d.text((margin, y), "Share the code with the advertiser.", font=small, fill=muted)
     y += 36 * s
-    d.text((margin, y), rng.choice(("Video code", "Video code", "Code")), font=_font(bold, 15 * s), fill=fg)
+    d.text(
+        (margin, y),
+        rng.choice(("Video code", "Video code", "Code")),
+        font=_font(bold, 15 * s),
+        fill=fg,
+    )
     y += 30 * s
 
     # The code box: the font size makes the code wrap over the chosen 2 or 3 lines.
@@ -179,7 +201,9 @@ def render(seed: int) -> Screenshot:
     lines = _wrap(code, code_font, inner)
     step = px * rng.uniform(1.3, 1.5)
     box_h = 2 * pad + step * len(lines)
-    d.rounded_rectangle((margin, y, width - margin, y + box_h), radius=rng.uniform(4, 10) * s, fill=box)
+    d.rounded_rectangle(
+        (margin, y, width - margin, y + box_h), radius=rng.uniform(4, 10) * s, fill=box
+    )
     for i, line in enumerate(lines):
         d.text((margin + pad, y + pad + i * step + (step - px) / 2), line, font=code_font, fill=fg)
     y += box_h + 20 * s
@@ -191,13 +215,25 @@ def render(seed: int) -> Screenshot:
     d.rounded_rectangle((margin, y, width - margin, y + btn_h), radius=4 * s, fill=btn_fill)
     label = rng.choice(("Copy code", "Copy code", "Copy"))
     bf = _font(bold, 16 * s)
-    d.text(((width - bf.getlength(label)) / 2, y + (btn_h - 16 * s) / 2 - 2 * s), label, font=bf, fill=(255, 255, 255) if red else fg)
+    d.text(
+        ((width - bf.getlength(label)) / 2, y + (btn_h - 16 * s) / 2 - 2 * s),
+        label,
+        font=bf,
+        fill=(255, 255, 255) if red else fg,
+    )
     y += btn_h + 24 * s
-    d.text((margin, y), f"Expires in {period} days. You can cancel the authorization at any time.", font=small, fill=muted)
+    d.text(
+        (margin, y),
+        f"Expires in {period} days. You can cancel the authorization at any time.",
+        font=small,
+        fill=muted,
+    )
 
     scale = rng.uniform(0.4, 1.0)
     if scale < 0.999:
-        img = img.resize((max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.LANCZOS)
+        img = img.resize(
+            (max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.LANCZOS
+        )
     out = io.BytesIO()
     if rng.random() < 0.5:
         img.save(out, "PNG")
@@ -231,7 +267,9 @@ def _main() -> None:  # pragma: no cover - a look at the images by hand
     for shot in render_many(int(sys.argv[2]) if len(sys.argv) > 2 else 10):
         ext = "png" if shot.content_type == "image/png" else "jpg"
         (folder / f"{shot.seed:04d}.{ext}").write_bytes(shot.data)
-        print(shot.seed, shot.code, shot.period_days, shot.width, shot.height, math.floor(shot.lines))
+        print(
+            shot.seed, shot.code, shot.period_days, shot.width, shot.height, math.floor(shot.lines)
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover
