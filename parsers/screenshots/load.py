@@ -63,6 +63,8 @@ def load_gray(data: bytes) -> NDArray[np.uint8]:
                 gray = Image.alpha_composite(base, rgba).convert("L")
             else:
                 gray = img.convert("L")
+        except NotAnImage:
+            raise
         except (
             OSError,
             ValueError,
