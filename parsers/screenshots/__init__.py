@@ -106,11 +106,16 @@ def read_screenshot(data: bytes, *, content_type: str | None = None) -> Screensh
         for a, b in locate.text_rows(big):
             if b - a < _TARGET_LINE_PX / 3:
                 continue
+            cols = np.flatnonzero((big[a:b] < 128).any(axis=0))
+            if cols.size == 0:
+                continue
+            # Cropped to the ink: the recognizer reads a short last line badly in a wide image.
+            x0, x1 = int(cols[0]), int(cols[-1]) + 1
             pad = max(2, (b - a) // 4)
-            line = np.full((b - a + 2 * pad, big.shape[1] + 2 * pad), 255, np.uint8)
-            line[pad : pad + b - a, pad:-pad] = big[a:b]
+            line = np.full((b - a + 2 * pad, x1 - x0 + 2 * pad), 255, np.uint8)
+            line[pad : pad + b - a, pad : pad + x1 - x0] = big[a:b, x0:x1]
             chars = ocr.read_line(line)
-            shifted = [ocr.ReadChar(c.char, c.x - pad, c.choices) for c in chars]
+            shifted = [ocr.ReadChar(c.char, c.x - pad + x0, c.choices) for c in chars]
             if shifted:
                 lines.append((a, b, shifted))
         if not lines:
