@@ -25,6 +25,7 @@ CONFUSIONS: dict[str, str] = {
     "I": "l1",
     "l": "I1",
     "1": "lI",
+    "L": "l",
     "O": "0o",
     "0": "Oo",
     "o": "O0",
@@ -139,9 +140,12 @@ def metrics(pairs: list[tuple[str, Glyph, float]]) -> Metrics:
     )
 
 
-def _pick(value: float, a: float | None, b: float | None, ca: str, cb: str) -> Choices | None:
-    """Between two references, the nearer one with a probability from the margin."""
-    if a is None or b is None or abs(b - a) < 0.5:
+def _pick(
+    value: float, a: float | None, b: float | None, ca: str, cb: str, rel: float = 0.0
+) -> Choices | None:
+    """Between two references, the nearer one with a probability from the margin; None when
+    the references are too close to tell apart (0.5 px, or `rel` of the larger)."""
+    if a is None or b is None or abs(b - a) < max(0.5, rel * max(a, b)):
         return None
     t = (value - a) / (b - a)  # 0 at a, 1 at b
     p_b = min(0.97, max(0.03, t))
@@ -157,7 +161,7 @@ def prior(char: str) -> Choices:
         return [(char, 1.0)]
     if char in "Il":
         return [(char, 0.5), (alts[0], 0.45), (alts[1], 0.05)]
-    if char in "S5B8":  # rare: the engine tells these apart well
+    if char in "S5B8L":  # rare: the engine tells these apart well
         return [(char, 0.95)] + [(a, 0.05 / len(alts)) for a in alts]
     return [(char, 0.7)] + [(a, 0.3 / len(alts)) for a in alts]
 
@@ -176,7 +180,8 @@ def decide(char: str, glyph: Glyph, base: float, m: Metrics) -> Choices | None:
         case = _pick(h, m.xh, m.cap, "o", "O")
         if case is not None and case[0][0] == "o":
             return case
-        width = _pick(glyph.width, m.digit_w, m.wide_w, "0", "O")
+        # In a monospaced face digits are as wide as capitals: width says nothing there.
+        width = _pick(glyph.width, m.digit_w, m.wide_w, "0", "O", rel=0.12)
         if width is None:
             return None
         if case is not None:  # tall: 'O' or '0'; a little room stays for 'o'
