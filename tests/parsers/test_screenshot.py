@@ -28,8 +28,9 @@ def _png(img: Image.Image) -> bytes:
 
 
 def test_reads_codes_off_generated_screenshots() -> None:
-    """Floors under today's figures (about 1 in 4 exact, 2 in 3 within the candidates on
-    the benchmark's 100): a reader that breaks drops far below them."""
+    """Floors just under today's figures on these 20 (5 exact, 14 within the candidates, 15
+    periods; the benchmark's 100: about 1 in 3 exact, 5 in 6 within): a reader that breaks
+    drops below them."""
     exact = within = period = 0
     for seed in ACCURACY_SEEDS:
         shot = render(seed)
@@ -39,9 +40,9 @@ def test_reads_codes_off_generated_screenshots() -> None:
         exact += read.code == shot.code
         within += shot.code in read.candidates(32)
         period += read.period_days == shot.period_days
-    assert exact >= 3
-    assert within >= 10
-    assert period >= 15
+    assert exact >= 4
+    assert within >= 12
+    assert period >= 13
 
 
 def test_dark_mode_and_light_mode_both_read() -> None:
