@@ -25,6 +25,7 @@ __all__ = ["NotAnImage", "ScreenshotRead", "Unreadable", "read_screenshot"]
 _SHAPE = re.compile(rf"#[A-Za-z0-9+/]{{{CODE_MIN - 2},{CODE_MAX}}}={{0,2}}")
 _NOT_CODE = re.compile(r"[^A-Za-z0-9+/=#]")
 _TARGET_LINE_PX = 36
+_GLUED_NUMBER = re.compile(r"(?<=[:：])(?=\d)|(?<=\d)(?=[^\W\d_])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +79,9 @@ def _read_period(gray: np.ndarray, box: locate.Box) -> int | None:
             a:b, cols[0] : cols[-1] + 1
         ]
         text.append(ocr.read_text(line))
-    found = find_periods("\n".join(text))
+    # OCR drops the spaces around small gaps ("period:7 days", "30giorni"): put them back.
+    joined = _GLUED_NUMBER.sub(" ", "\n".join(text))
+    found = find_periods(joined)
     in_context = [p for p in found if p.in_context]
     chosen = in_context or found
     return chosen[-1].days if chosen else None
