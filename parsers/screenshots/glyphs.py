@@ -26,6 +26,8 @@ CONFUSIONS: dict[str, str] = {
     "l": "I1",
     "1": "lI",
     "L": "l",
+    "J": "j",
+    "j": "J",
     "O": "0o",
     "0": "Oo",
     "o": "O0",
@@ -161,7 +163,7 @@ def prior(char: str) -> Choices:
         return [(char, 1.0)]
     if char in "Il":
         return [(char, 0.5), (alts[0], 0.45), (alts[1], 0.05)]
-    if char in "S5B8L":  # rare: the engine tells these apart well
+    if char in "S5B8LJj":  # rare: the engine tells these apart well
         return [(char, 0.95)] + [(a, 0.05 / len(alts)) for a in alts]
     return [(char, 0.7)] + [(a, 0.3 / len(alts)) for a in alts]
 
