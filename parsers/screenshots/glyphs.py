@@ -42,7 +42,9 @@ _CASE_PAIRS = frozenset("csvwxzuCSVWXZU")
 _UPPER_REF = frozenset("ABDEFGHJLMNPQRTY")
 _DIGIT_REF = frozenset("23456789")
 _LOWER_X_REF = frozenset("aemnr")  # tops at the x-height
-_ASC_REF = frozenset("bdh")  # tops at the ascender line
+_ASC_REF = frozenset("bdfh")  # tops at the ascender line
+# Where no ascender was read for sure: the faces' ascenders stand 4-6 % above their capitals.
+_ASC_OVER_CAP = 1.05
 _BASE_REF = frozenset("ABDEFGHIKLMNOPRSTUVWXZacemnorsuvwxz0123456789")  # sit on the baseline
 _WIDE_REF = frozenset("DGHNQU")  # about as wide as 'O'
 
@@ -133,10 +135,14 @@ def metrics(pairs: list[tuple[str, Glyph, float]]) -> Metrics:
     def heights(chars: frozenset[str]) -> list[float]:
         return [base - g.top for c, g, base in pairs if c in chars]
 
+    cap = med(heights(_UPPER_REF | _DIGIT_REF))
+    asc = med(heights(_ASC_REF))
+    if asc is None and cap is not None:
+        asc = cap * _ASC_OVER_CAP
     return Metrics(
-        cap=med(heights(_UPPER_REF | _DIGIT_REF)),
+        cap=cap,
         xh=med(heights(_LOWER_X_REF)),
-        asc=med(heights(_ASC_REF)),
+        asc=asc,
         digit_w=med([float(g.width) for c, g, _ in pairs if c in _DIGIT_REF]),
         wide_w=med([float(g.width) for c, g, _ in pairs if c in _WIDE_REF]),
     )
