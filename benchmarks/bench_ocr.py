@@ -13,7 +13,9 @@ Tesseract 5.3 (Debian, whitelist, dictionaries off, psm 6) 1/30 exact on the pla
 with the glyph check, its LSTM inserting and dropping characters; PP-OCRv4 through RapidOCR's
 own pipeline (detection + recognition) 5/30 at ~10x the time; PP-OCRv4's recognizer alone on our
 line crops with the code whitelist and the glyph check (the one kept) 8/30 exact, 19/30 within
-the candidates.
+the candidates, then 29/30 once each line was cropped to its ink. On 100 (seeds 0-99, commit
+after "'f' counts as an ascender"): 38 exact, 85 within 32 candidates (median rank 2), 100
+periods, 641 ms median per screenshot on 2 shared EPYC cores.
 """
 
 from __future__ import annotations
