@@ -1,0 +1,252 @@
+"""Settle the engine's known confusions by the glyphs' own geometry in the image.
+
+Codes are random base64, so no dictionary or context helps, and in the app's sans-serif faces
+some characters differ only by size: 'l' reaches the ascender line, 'I' only the capital line;
+'c s v w x z o u' and their capitals differ only in height; 'O' is as wide as the other round
+capitals, '0' as narrow as the other digits; 'k' starts its arm at the x-height, 'K' at the
+top. Each glyph is found around the position the engine read it at and measured, sub-pixel,
+against the capital, x-height and ascender heights that the characters not in doubt show in
+the same image. What geometry cannot settle keeps the engine's odds plus the known confusions.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from statistics import median
+
+import numpy as np
+from numpy.typing import NDArray
+
+from parsers.screenshots.ocr import ReadChar
+
+# Characters whose reading the engine gets wrong here, and what each may really be.
+CONFUSIONS: dict[str, str] = {
+    "I": "l1",
+    "l": "I1",
+    "1": "lI",
+    "L": "l",
+    "J": "j",
+    "j": "J",
+    "O": "0o",
+    "0": "Oo",
+    "o": "O0",
+    "S": "5s",
+    "5": "S",
+    "B": "8",
+    "8": "B",
+    **{c: c.upper() for c in "csvwxzuk"},
+    **{c: c.lower() for c in "CSVWXZUK"},
+}
+_CASE_PAIRS = frozenset("csvwxzuCSVWXZU")
+_UPPER_REF = frozenset("ABDEFGHJLMNPQRTY")
+_DIGIT_REF = frozenset("23456789")
+_LOWER_X_REF = frozenset("aemnr")  # tops at the x-height
+_ASC_REF = frozenset("bdfh")  # tops at the ascender line
+# Where no ascender was read for sure: the faces' ascenders stand 4-6 % above their capitals.
+_ASC_OVER_CAP = 1.05
+_BASE_REF = frozenset("ABDEFGHIKLMNOPRSTUVWXZacemnorsuvwxz0123456789")  # sit on the baseline
+_WIDE_REF = frozenset("DGHNQU")  # about as wide as 'O'
+
+Choices = list[tuple[str, float]]  # (character, probability), most likely first
+
+
+@dataclass(frozen=True, slots=True)
+class Glyph:
+    left: int
+    right: int
+    top: float
+    bottom: float
+    arm_top: float  # the top of the right third's ink ('k' vs 'K')
+
+    @property
+    def width(self) -> int:
+        return self.right - self.left
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    cap: float | None
+    xh: float | None
+    asc: float | None
+    digit_w: float | None
+    wide_w: float | None
+
+
+def _edge(profile: NDArray[np.float64], rising: bool) -> float:
+    """Sub-pixel position where `profile` first (or last) reaches half ink."""
+    idx = np.flatnonzero(profile >= 128)
+    if idx.size == 0:
+        return float("nan")
+    i = int(idx[0] if rising else idx[-1])
+    j = i - 1 if rising else i + 1
+    if 0 <= j < profile.size and profile[i] > profile[j]:
+        frac = (profile[i] - 128) / (profile[i] - profile[j])
+        return float(i - frac if rising else i + frac)
+    return float(i)
+
+
+def measure(
+    img: NDArray[np.uint8], lo: float, hi: float, centre: float, narrow: float = 0.0
+) -> Glyph | None:
+    """The glyph around `centre` between its neighbours' midpoints: its run of ink columns,
+    and the sub-pixel top and bottom of that ink. With `narrow`, the nearest run at most that
+    wide (a stem: 'I', 'l'), since the engine's position may be off by half a glyph."""
+    w = img.shape[1]
+    left, right = max(0, math.floor(lo)), min(w, math.ceil(hi))
+    if right - left < 2:
+        return None
+    ink = 255.0 - img[:, left:right].astype(np.float64)
+    lit = ink.max(axis=0) >= 128
+    idx = np.flatnonzero(lit)
+    if idx.size == 0:
+        return None
+    c = int(idx[np.argmin(np.abs(idx - (centre - left)))])
+    if narrow > 0:
+        runs = np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1)
+        stems = [r for r in runs if r.size <= narrow]
+        if stems:
+            stem = min(stems, key=lambda r: abs((r[0] + r[-1]) / 2 - (centre - left)))
+            c = int(stem[0])
+    a = c
+    while a > 0 and lit[a - 1]:
+        a -= 1
+    b = c + 1
+    while b < lit.size and lit[b]:
+        b += 1
+    run = ink[:, a:b]
+    # The run's edge columns may hold a neighbour's anti-aliasing: the height is read inside.
+    rows = (run[:, 1:-1] if b - a > 4 else run).max(axis=1)
+    width = b - a
+    right_part = run[:, 2 * width // 3 :]
+    third = right_part.max(axis=1) if right_part.size and width >= 3 else rows
+    top, bottom, arm = _edge(rows, True), _edge(rows, False) + 1, _edge(third, True)
+    if math.isnan(top) or math.isnan(bottom) or math.isnan(arm):
+        return None
+    return Glyph(left + a, left + b, top, bottom, arm)
+
+
+def metrics(pairs: list[tuple[str, Glyph, float]]) -> Metrics:
+    """Heights above the baseline for capitals, x-height and ascenders, from unambiguous glyphs."""
+
+    def med(values: list[float]) -> float | None:
+        return median(values) if values else None
+
+    def heights(chars: frozenset[str]) -> list[float]:
+        return [base - g.top for c, g, base in pairs if c in chars]
+
+    cap = med(heights(_UPPER_REF | _DIGIT_REF))
+    asc = med(heights(_ASC_REF))
+    if asc is None and cap is not None:
+        asc = cap * _ASC_OVER_CAP
+    return Metrics(
+        cap=cap,
+        xh=med(heights(_LOWER_X_REF)),
+        asc=asc,
+        digit_w=med([float(g.width) for c, g, _ in pairs if c in _DIGIT_REF]),
+        wide_w=med([float(g.width) for c, g, _ in pairs if c in _WIDE_REF]),
+    )
+
+
+def _pick(
+    value: float, a: float | None, b: float | None, ca: str, cb: str, rel: float = 0.0
+) -> Choices | None:
+    """Between two references, the nearer one with a probability from the margin; None when
+    the references are too close to tell apart (0.5 px, or `rel` of the larger)."""
+    if a is None or b is None or abs(b - a) < max(0.5, rel * max(a, b)):
+        return None
+    t = (value - a) / (b - a)  # 0 at a, 1 at b
+    p_b = min(0.97, max(0.03, t))
+    if p_b >= 0.5:
+        return [(cb, p_b), (ca, 1 - p_b)]
+    return [(ca, 1 - p_b), (cb, p_b)]
+
+
+def prior(char: str) -> Choices:
+    """What the engine's reading alone is worth, with no geometry."""
+    alts = CONFUSIONS.get(char, "")
+    if not alts:
+        return [(char, 1.0)]
+    if char in "Il":
+        return [(char, 0.5), (alts[0], 0.45), (alts[1], 0.05)]
+    if char in "S5B8LJj":  # rare: the engine tells these apart well
+        return [(char, 0.95)] + [(a, 0.05 / len(alts)) for a in alts]
+    return [(char, 0.7)] + [(a, 0.3 / len(alts)) for a in alts]
+
+
+def decide(char: str, glyph: Glyph, base: float, m: Metrics) -> Choices | None:
+    """The choices for one character read as `char` after measuring its glyph; None when the
+    geometry says nothing about it."""
+    h = base - glyph.top
+    if m.cap is not None and not 0.5 * m.cap < h < 1.3 * m.cap:
+        return None  # not this character's glyph: the engine's position was off
+    if char in "Il":
+        if m.cap is not None and h < 0.9 * m.cap:
+            return None
+        return _pick(h, m.cap, m.asc, "I", "l")
+    if char in "Oo0":
+        case = _pick(h, m.xh, m.cap, "o", "O")
+        if case is not None and case[0][0] == "o":
+            return case
+        # In a monospaced face digits are as wide as capitals: width says nothing there.
+        width = _pick(glyph.width, m.digit_w, m.wide_w, "0", "O", rel=0.12)
+        if width is None:
+            return None
+        if case is not None:  # tall: 'O' or '0'; a little room stays for 'o'
+            return [(c, p * case[0][1]) for c, p in width] + [("o", case[1][1])]
+        return width
+    if char in "kK":  # both reach the top: the case shows where the arm starts
+        return _pick(base - glyph.arm_top, m.xh, m.cap, "k", "K")
+    if char in _CASE_PAIRS:
+        return _pick(h, m.xh, m.cap, char.lower(), char.upper())
+    return None
+
+
+def _combine(ch: ReadChar, glyph: Glyph | None, base: float, m: Metrics) -> Choices:
+    """The glyph's geometry where it decides, else the engine's odds plus the known confusions."""
+    geo = decide(ch.char, glyph, base, m) if glyph is not None else None
+    mix: dict[str, float] = {}
+    if geo is not None:
+        for c, p in geo:
+            mix[c] = mix.get(c, 0.0) + 0.85 * p
+        for c, p in ch.choices:
+            mix[c] = mix.get(c, 0.0) + 0.15 * p
+    else:
+        for c, p in ch.choices:
+            mix[c] = mix.get(c, 0.0) + 0.6 * p
+        for c, p in prior(ch.char):
+            mix[c] = mix.get(c, 0.0) + 0.4 * p
+    total = sum(mix.values()) or 1.0
+    return sorted(
+        ((c, p / total) for c, p in mix.items() if p / total >= 0.01), key=lambda cp: -cp[1]
+    )
+
+
+def settle(img: NDArray[np.uint8], lines: list[tuple[int, int, list[ReadChar]]]) -> list[Choices]:
+    """Choices for every character read; `lines` are (top, bottom, characters) in `img`, the
+    characters' x centres in `img`'s columns."""
+    measured: list[list[tuple[ReadChar, Glyph | None]]] = []
+    bases: list[float] = []
+    pairs: list[tuple[str, Glyph, float]] = []
+    for top, bottom, chars in lines:
+        off = max(0, top - 3)
+        band = img[off : bottom + 3]
+        xs = [c.x for c in chars]
+        pitch = (xs[-1] - xs[0]) / (len(xs) - 1) if len(xs) > 1 else float(bottom - top)
+        row: list[tuple[ReadChar, Glyph | None]] = []
+        for i, ch in enumerate(chars):
+            lo = (xs[i - 1] + xs[i]) / 2 if i > 0 else xs[i] - pitch / 2
+            hi = (xs[i] + xs[i + 1]) / 2 if i + 1 < len(xs) else xs[i] + pitch / 2
+            g = measure(band, lo, hi, ch.x, 0.5 * pitch if ch.char in "Il1" else 0.0)
+            if g is not None:
+                g = Glyph(g.left, g.right, g.top + off, g.bottom + off, g.arm_top + off)
+            row.append((ch, g))
+        on_base = [g.bottom for c, g in row if g is not None and c.char in _BASE_REF]
+        base = median(on_base) if on_base else float(bottom)
+        measured.append(row)
+        bases.append(base)
+        pairs.extend((c.char, g, base) for c, g in row if g is not None and c.choices[0][1] > 0.8)
+    m = metrics(pairs)
+    return [
+        _combine(ch, g, base, m) for row, base in zip(measured, bases, strict=True) for ch, g in row
+    ]
