@@ -23,10 +23,12 @@ from pydantic import (
     model_validator,
 )
 
+from config.errors import TerminalError
+
 CONFIG_NAME = "sparkcodes.toml"
 
 
-class ConfigError(ValueError):
+class ConfigError(ValueError, TerminalError):
     """The configuration cannot be used; the message is one sentence per problem."""
 
 

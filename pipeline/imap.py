@@ -25,6 +25,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 from imapclient.imapclient import _parse_untagged_response
 
+from config.errors import SparkcodesError, TerminalError, TransientError
 from config.settings import ImapSettings
 from pipeline.local import RawMessage
 
@@ -36,27 +37,23 @@ _NOT_TLS = frozenset(
 )  # fmt: skip
 
 
-class ImapError(Exception):
-    """Base of the IMAP errors; `retryable` says whether a later run may simply succeed."""
-
-    retryable = False
+class ImapError(SparkcodesError):
+    """Base of the IMAP errors; each concrete one is transient or terminal."""
 
 
-class ImapUnavailable(ImapError, ConnectionError):
+class ImapUnavailable(ImapError, ConnectionError, TransientError):
     """The server cannot be reached or dropped the connection: retry later."""
 
-    retryable = True
 
-
-class ImapAuthError(ImapError, PermissionError):
+class ImapAuthError(ImapError, PermissionError, TerminalError):
     """The server refused the credentials: a person must fix them."""
 
 
-class ImapTlsError(ImapError, ConnectionError):
+class ImapTlsError(ImapError, ConnectionError, TerminalError):
     """The server's certificate is not trusted: a person must fix the config."""
 
 
-class ImapConfigError(ImapError, ValueError):
+class ImapConfigError(ImapError, ValueError, TerminalError):
     """A folder that does not exist, a secret that cannot be read."""
 
 

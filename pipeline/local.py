@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from config.errors import TerminalError
 
-class SourceError(OSError):
+
+class SourceError(OSError, TerminalError):
     """A path that cannot be read as mail; the message names the path and why."""
 
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from config.errors import TerminalError
 from parsers.records import FAILURE_COLUMNS
 
 _SCHEMA = """
@@ -54,7 +55,7 @@ FAILURE_FIELDS = FAILURE_COLUMNS
 _INSERTED = (*(k for k in FAILURE_FIELDS if k != "status"), "raw_sha")
 
 
-class StateError(OSError):
+class StateError(OSError, TerminalError):
     """The state file cannot be opened or written."""
 
 

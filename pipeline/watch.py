@@ -1,8 +1,9 @@
 """`sparkcodes watch`: stay connected, sync whenever mail arrives, survive drops.
 
 IMAP IDLE where the server has it (re-issued at least every 10 minutes), polling where it does
-not; after a retryable error it reconnects with capped exponential backoff and jitter. A stop
-request (SIGTERM, Ctrl-C) ends it between two steps, never in the middle of a batch.
+not; after a transient error (config/errors.py) it reconnects with capped exponential backoff
+and jitter; a terminal one ends it. A stop request (SIGTERM, Ctrl-C) ends it between two
+steps, never in the middle of a batch.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from config.errors import TransientError
 from config.settings import Settings
-from pipeline.imap import ImapError, Mailbox, read_secret
+from pipeline.imap import Mailbox, read_secret
 from pipeline.lock import AlreadyRunning, RunLock
 from pipeline.run import Job, Summary, sync_mailbox
-from sinks import RetryableSinkError
 
 
 def backoff(failures: int, cap: float) -> float:
@@ -50,9 +51,7 @@ def watch(
             with Mailbox(imap, read_secret(imap, base), base=base) as mailbox:
                 failures = 0
                 _session(mailbox, settings, job, lock_path, stop, report)
-        except (ImapError, RetryableSinkError) as exc:
-            if not getattr(exc, "retryable", isinstance(exc, RetryableSinkError)):
-                raise
+        except TransientError as exc:
             failures += 1
             delay = backoff(failures, settings.watch.max_backoff_seconds)
             report(f"{exc}; retrying in {delay:.0f} s")

@@ -9,16 +9,13 @@ from pathlib import Path
 
 import click
 
-import config
+from config.errors import SparkcodesError, TransientError
 from config.settings import Settings
 from parsers.extract import Campaign, Options
-from pipeline.imap import ImapError
-from pipeline.local import SourceError
-from pipeline.lock import AlreadyRunning
 from pipeline.review import ReviewStore
 from pipeline.run import Job
-from pipeline.state import State, StateError
-from sinks import Sink, SinkError
+from pipeline.state import State
+from sinks import Sink
 from sinks.csv import CsvSink
 from sinks.sheets import RetryPolicy, SheetsSink, make_client, service_account_email
 from sinks.upsert import Expiry
@@ -26,16 +23,6 @@ from sinks.upsert import Expiry
 EXIT_OK = 0
 EXIT_REVIEW = 1
 EXIT_CANNOT_RUN = 2
-
-# Every error a person can act on, turned into one clean sentence and exit code 2.
-_EXPECTED = (
-    config.ConfigError,
-    ImapError,
-    SinkError,
-    StateError,
-    SourceError,
-    AlreadyRunning,
-)
 
 
 class CannotRun(click.ClickException):
@@ -51,9 +38,9 @@ class CannotRun(click.ClickException):
 def clean_errors() -> Iterator[None]:
     try:
         yield
-    except _EXPECTED as exc:
-        # `retryable`: the one marker of a temporary cause (IMAP and sink errors carry it).
-        hint = " (temporary; the next run will retry)" if getattr(exc, "retryable", False) else ""
+    except SparkcodesError as exc:
+        # Every error a person can act on: one sentence and exit 2; the marker decides the hint.
+        hint = " (temporary; the next run will retry)" if isinstance(exc, TransientError) else ""
         raise CannotRun(f"{exc}{hint}") from exc
 
 

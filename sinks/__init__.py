@@ -10,23 +10,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from config.errors import SparkcodesError, TerminalError, TransientError
 from parsers.records import Extraction
 
 
-class SinkError(Exception):
-    """A sink could not be written. `retryable` says whether a later run may simply succeed:
-    the one attribute error handling reads (as for IMAP errors)."""
-
-    retryable = False
+class SinkError(SparkcodesError):
+    """A sink could not be written; the concrete errors carry the transient/terminal marker."""
 
 
-class RetryableSinkError(SinkError):
+class RetryableSinkError(SinkError, TransientError):
     """Worth retrying later unchanged: a network drop, a quota, a server restart."""
 
-    retryable = True
 
-
-class TerminalSinkError(SinkError):
+class TerminalSinkError(SinkError, TerminalError):
     """Needs a person: bad credentials, a missing sheet, a read-only file."""
 
 

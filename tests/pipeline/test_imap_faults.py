@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from config.errors import TerminalError
 from pipeline.imap import ImapAuthError, ImapTlsError, Mailbox
 from pipeline.watch import backoff
 from tests.pipeline.cli_helpers import SPARKCODES, imap_config, sparkcodes
@@ -193,7 +194,7 @@ def test_starttls_against_a_server_without_it_is_a_config_error() -> None:
             Mailbox(settings, "p").open()
     finally:
         server.close()
-    assert not caught.value.retryable
+    assert isinstance(caught.value, TerminalError)
     assert "does not offer STARTTLS" in str(caught.value)
     assert "imap.security" in str(caught.value)
 

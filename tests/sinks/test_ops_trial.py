@@ -13,6 +13,7 @@ import gspread
 import pandas as pd
 import pytest
 
+from config.errors import TransientError
 from parsers.durations import expiry
 from parsers.records import (
     CodeRow,
@@ -295,7 +296,7 @@ def test_a_429_storm_reports_the_true_tries_and_that_it_is_temporary(
     assert "after 6 tries" in message
     assert message.endswith("(temporary; the next run will retry)")
     assert isinstance(caught.value.__cause__, RetryableSinkError)
-    assert caught.value.__cause__.retryable
+    assert isinstance(caught.value.__cause__, TransientError)
     assert len(emulator.requests) == 6  # the tries it says, no more
 
 
