@@ -32,9 +32,8 @@ def take_back(settings: Settings, items: Iterable[Mapping[str, Any]]) -> str | N
     if not ids:
         return None
     folder = settings.review.imap_move_to or imap.folder
-    base = settings.path.parent if settings.path else None
     try:
-        with Mailbox(imap, read_secret(imap, base), base=base) as mailbox:
+        with Mailbox(imap, read_secret(imap)) as mailbox:
             done = mailbox.take_back(keyword, folder, ids)
     except ImapError as exc:
         return (

@@ -57,13 +57,9 @@ class ImapConfigError(ImapError, ValueError, TerminalError):
     """A folder that does not exist, a secret that cannot be read."""
 
 
-def read_secret(settings: ImapSettings, base: Path | None) -> str:
+def read_secret(settings: ImapSettings) -> str:
     """The password or OAuth2 token, from the environment, a file or a command; never logged."""
     import os
-
-    def resolve(p: Path) -> Path:
-        p = p.expanduser()
-        return p if p.is_absolute() or base is None else base / p
 
     if settings.auth == "oauth2":
         if settings.oauth2_token_command:
@@ -88,7 +84,7 @@ def read_secret(settings: ImapSettings, base: Path | None) -> str:
             token = done.stdout.strip()
         else:
             assert settings.oauth2_token_file is not None
-            token = _read_file(resolve(settings.oauth2_token_file), "imap.oauth2_token_file")
+            token = _read_file(settings.oauth2_token_file, "imap.oauth2_token_file")
         if not token:
             raise ImapConfigError("the OAuth2 token is empty")
         return token
@@ -102,7 +98,7 @@ def read_secret(settings: ImapSettings, base: Path | None) -> str:
                 f"environment variable {settings.password_env} (imap.password_env) {state}"
             )
     assert settings.password_file is not None
-    return _read_file(resolve(settings.password_file), "imap.password_file")
+    return _read_file(settings.password_file, "imap.password_file")
 
 
 def _read_file(path: Path, key: str) -> str:
@@ -115,10 +111,9 @@ def _read_file(path: Path, key: str) -> str:
 class Mailbox:
     """One logged-in connection with the configured folder selected."""
 
-    def __init__(self, settings: ImapSettings, secret: str, *, base: Path | None = None) -> None:
+    def __init__(self, settings: ImapSettings, secret: str) -> None:
         self.settings = settings
         self._secret = secret
-        self._base = base
         self._client: IMAPClient | None = None
         self.uidvalidity = 0
         self.uidnext: int | None = None
@@ -257,13 +252,10 @@ class Mailbox:
         context = ssl.create_default_context()
         ca = self.settings.ca_file
         if ca is not None and str(ca):
-            path = ca.expanduser()
-            if not path.is_absolute() and self._base is not None:
-                path = self._base / path
             try:
-                context.load_verify_locations(cafile=str(path))
+                context.load_verify_locations(cafile=str(ca))
             except (OSError, ssl.SSLError) as exc:
-                raise ImapConfigError(f"cannot load imap.ca_file {path}: {exc}") from exc
+                raise ImapConfigError(f"cannot load imap.ca_file {ca}: {exc}") from exc
         return context
 
     def _call(self, method: Any, *args: Any) -> Any:

@@ -44,11 +44,10 @@ def watch(
     """
     imap = settings.imap
     assert imap is not None
-    base = settings.path.parent if settings.path else None
     failures = 0
     while not stop.is_set():
         try:
-            with Mailbox(imap, read_secret(imap, base), base=base) as mailbox:
+            with Mailbox(imap, read_secret(imap)) as mailbox:
                 failures = 0
                 _session(mailbox, settings, job, lock_path, stop, report)
         except TransientError as exc:

@@ -1,15 +1,12 @@
-"""Settings turned into the parts of a job (sinks, options, review store), and the error
-handling every command shares: expected errors become one sentence and exit code 2."""
+"""Settings turned into the parts of a job: sinks, parsing options, review store, lock path.
+
+Every path a Settings exposes is already absolute (config.settings resolves them against the
+config file at load), so nothing here reads paths relative to anything."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import click
-
-from config.errors import SparkcodesError, TransientError
 from config.settings import Settings
 from parsers.extract import Campaign, Options
 from pipeline.review import ReviewStore
@@ -20,37 +17,6 @@ from sinks.csv import CsvSink
 from sinks.sheets import RetryPolicy, SheetsSink, make_client, service_account_email
 from sinks.upsert import Expiry
 
-EXIT_OK = 0
-EXIT_REVIEW = 1
-EXIT_CANNOT_RUN = 2
-
-
-class CannotRun(click.ClickException):
-    """A clean error and the 'could not run' exit code; never a traceback."""
-
-    exit_code = EXIT_CANNOT_RUN
-
-    def show(self, file: object = None) -> None:
-        click.echo(f"sparkcodes: {self.format_message()}", err=True)
-
-
-@contextmanager
-def clean_errors() -> Iterator[None]:
-    try:
-        yield
-    except SparkcodesError as exc:
-        # Every error a person can act on: one sentence and exit 2; the marker decides the hint.
-        hint = " (temporary; the next run will retry)" if isinstance(exc, TransientError) else ""
-        raise CannotRun(f"{exc}{hint}") from exc
-
-
-config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Config file (default: ./sparkcodes.toml, then $XDG_CONFIG_HOME/sparkcodes/).",
-)
-
 
 def make_job(settings: Settings, state: State | None, *, full: bool = False) -> Job:
     review = settings.review
@@ -60,7 +26,7 @@ def make_job(settings: Settings, state: State | None, *, full: bool = False) -> 
         sinks=_sinks(
             settings, written_before=state is not None and not full and state.has_processed()
         ),
-        options=_options(settings),
+        options=parsing_options(settings),
         state=state,
         store=review_store(settings),
         review_keyword=review.imap_keyword,
@@ -80,8 +46,8 @@ def _sinks(settings: Settings, *, written_before: bool = False) -> list[Sink]:
         csv = settings.csv
         sinks.append(
             CsvSink(
-                settings.resolve(csv.path),
-                settings.resolve(csv.failures_path),
+                csv.path,
+                csv.failures_path,
                 expiry,
                 written_before=written_before,
             )
@@ -94,7 +60,7 @@ def _sinks(settings: Settings, *, written_before: bool = False) -> list[Sink]:
 def sheets_sink(settings: Settings, expiry: Expiry | None = None) -> SheetsSink:
     sheets = settings.sheets
     assert sheets is not None
-    credentials = settings.resolve(sheets.credentials_file) if sheets.credentials_file else None
+    credentials = sheets.credentials_file
     return SheetsSink(
         make_client(credentials, sheets.endpoint),
         sheets.spreadsheet,
@@ -106,7 +72,7 @@ def sheets_sink(settings: Settings, expiry: Expiry | None = None) -> SheetsSink:
     )
 
 
-def _options(settings: Settings) -> Options:
+def parsing_options(settings: Settings) -> Options:
     rules = settings.rules
     return Options(
         max_bytes=settings.parsing.max_message_bytes,
@@ -121,7 +87,3 @@ def _options(settings: Settings) -> Options:
 
 def lock_path(settings: Settings) -> Path:
     return settings.state_path.with_suffix(".lock")
-
-
-def _base(settings: Settings) -> Path | None:
-    return settings.path.parent if settings.path else None

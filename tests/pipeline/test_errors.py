@@ -13,9 +13,9 @@ import config
 import pipeline
 import sinks
 from config.errors import SparkcodesError, TerminalError, TransientError
+from pipeline.cli.errors import EXIT_CANNOT_RUN, clean_errors
 from pipeline.imap import ImapAuthError, ImapUnavailable
 from pipeline.tiktok import RateLimited, TokenError
-from pipeline.wiring import EXIT_CANNOT_RUN, clean_errors
 from sinks import RetryableSinkError, TerminalSinkError
 
 HINT = "(temporary; the next run will retry)"
@@ -25,8 +25,7 @@ def _all_errors() -> list[type[SparkcodesError]]:
     """Every SparkcodesError subclass the installed packages define (imports every module)."""
     for package in (config, pipeline, sinks):
         for info in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
-            if ".cli" not in info.name:
-                importlib.import_module(info.name)
+            importlib.import_module(info.name)
     seen: list[type[SparkcodesError]] = []
     todo: list[type[SparkcodesError]] = [SparkcodesError]
     while todo:

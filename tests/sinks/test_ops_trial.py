@@ -23,7 +23,7 @@ from parsers.records import (
     ReviewStatus,
     review_status,
 )
-from pipeline.wiring import clean_errors
+from pipeline.cli.errors import clean_errors
 from sinks import RetryableSinkError, TerminalSinkError
 from sinks.csv import CsvSink
 from sinks.sheets import RetryPolicy, SheetsSink

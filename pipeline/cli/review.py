@@ -19,6 +19,8 @@ from parsers.codes import normalize_text
 from parsers.extract import extract
 from parsers.message import UndecodableMessage, decode
 from parsers.records import ReviewStatus, failure_id
+from pipeline.cli.errors import CannotRun, clean_errors
+from pipeline.cli.options import config_option
 from pipeline.handoff import take_back
 from pipeline.lock import RunLock
 from pipeline.run import (
@@ -30,14 +32,7 @@ from pipeline.run import (
     write_sinks,
 )
 from pipeline.state import State
-from pipeline.wiring import (
-    CannotRun,
-    clean_errors,
-    config_option,
-    lock_path,
-    make_job,
-    review_store,
-)
+from pipeline.wiring import lock_path, make_job, review_store
 from sinks.csv import neutralize
 
 _LIST_COLUMNS = [
