@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from config.errors import TerminalError
-from parsers.records import FAILURE_COLUMNS
+from parsers.records import FAILURE_TABLE, ReviewStatus
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS folders (
@@ -28,29 +28,33 @@ CREATE TABLE IF NOT EXISTS messages (
     message_id TEXT PRIMARY KEY,
     processed_at TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS failures (
-    failure_id TEXT PRIMARY KEY,
-    message_id TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'open',
-    reason TEXT NOT NULL,
-    detail TEXT NOT NULL,
-    creator_email TEXT,
-    creator_name TEXT,
-    subject TEXT,
-    received_at TEXT,
-    campaign TEXT,
-    snippet TEXT,
-    source TEXT,
-    raw_bytes INTEGER NOT NULL DEFAULT 0,
-    updated_at TEXT NOT NULL,
-    raw_sha TEXT
-);
 """
-# Added since the first release; an older state file gains it on open.
-_MIGRATIONS = {"raw_sha": "ALTER TABLE failures ADD COLUMN raw_sha TEXT"}
+# The review queue keeps the columns the sinks write (FAILURE_TABLE), and beside them which
+# message holds the item, the size of its kept email and when it last changed.
+FAILURE_FIELDS = FAILURE_TABLE.columns
+_NOT_NULL = frozenset({"message_id", "reason", "detail"})
+_FAILURES_OWN = (
+    "raw_bytes INTEGER NOT NULL DEFAULT 0",
+    "updated_at TEXT NOT NULL",
+    "raw_sha TEXT",
+)
 
-# The review queue keeps the same fields the sinks write; `status` is set by people.
-FAILURE_FIELDS = FAILURE_COLUMNS
+
+def _failure_column(name: str) -> str:
+    if name == FAILURE_TABLE.key:
+        return f"{name} TEXT PRIMARY KEY"
+    if name == "status":
+        return f"status TEXT NOT NULL DEFAULT '{ReviewStatus.OPEN.value}'"
+    return f"{name} TEXT NOT NULL" if name in _NOT_NULL else f"{name} TEXT"
+
+
+_FAILURES_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS failures (\n    "
+    + ",\n    ".join([*map(_failure_column, FAILURE_FIELDS), *_FAILURES_OWN])
+    + "\n);"
+)
+# Columns added since a state file was made (a new spec column, raw_sha) are added on open.
+_ADDABLE = {**{c: f"{c} TEXT" for c in FAILURE_FIELDS}, "raw_sha": "raw_sha TEXT"}
 # `raw_sha` (a hash of the email's bytes) tells apart two emails that share a Message-ID.
 _INSERTED = (*(k for k in FAILURE_FIELDS if k != "status"), "raw_sha")
 
@@ -74,11 +78,11 @@ class State:
             self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
+            self._db.executescript(_SCHEMA + _FAILURES_SCHEMA)
             have = {row[1] for row in self._db.execute("PRAGMA table_info(failures)")}
-            for column, statement in _MIGRATIONS.items():
+            for column, definition in _ADDABLE.items():
                 if column not in have:
-                    self._db.execute(statement)
+                    self._db.execute(f"ALTER TABLE failures ADD COLUMN {definition}")
         except (OSError, sqlite3.Error) as exc:
             raise StateError(f"cannot open state file {path}: {exc}") from exc
 
@@ -163,8 +167,8 @@ class State:
                     ),
                 )
                 self._db.executemany(
-                    "UPDATE failures SET status = 'resolved', updated_at = ? WHERE failure_id = ?",
-                    ((now, c) for c in cleared),
+                    "UPDATE failures SET status = ?, updated_at = ? WHERE failure_id = ?",
+                    ((ReviewStatus.RESOLVED.value, now, c) for c in cleared),
                 )
                 if folder is not None and uidvalidity is not None and last_uid is not None:
                     self._db.execute(
@@ -179,7 +183,7 @@ class State:
 
     # -- the review queue -------------------------------------------------------------------
 
-    def failures(self, *, status: str | None = "open") -> list[dict[str, Any]]:
+    def failures(self, *, status: str | None = ReviewStatus.OPEN) -> list[dict[str, Any]]:
         """Review items, oldest first; all of them with `status=None`."""
         where, args = ("WHERE status = ?", (status,)) if status else ("", ())
         cols = ", ".join(FAILURE_FIELDS)

@@ -26,7 +26,7 @@ import tenacity
 from gspread.exceptions import APIError
 from requests.adapters import HTTPAdapter
 
-from parsers.records import CODE_COLUMNS, FAILURE_COLUMNS, Extraction
+from parsers.records import CODE_TABLE, FAILURE_TABLE, ExpiryStatus, Extraction, ReviewStatus
 from sinks import RetryableSinkError, TerminalSinkError, WriteStats
 from sinks.upsert import Expiry, Record, merge
 
@@ -203,11 +203,6 @@ class SheetsSink:
         for tab in (codes, failures):
             if not tab.exists:
                 requests_.append(_add_sheet(tab, new_ids.next()))
-        # A review item whose email now parses is marked resolved, not deleted: deleting rows
-        # by position is not safe to repeat, and the row may carry people's notes.
-        for key in result.cleared:
-            if key in failures.rows:
-                result.failures[key] = {**failures.rows[key][1], "status": "resolved"}
         requests_ += _tab_writes(codes, result.codes)
         requests_ += _tab_writes(failures, result.failures)
         for chunk in _bodies(requests_):
@@ -236,8 +231,8 @@ class SheetsSink:
 
     def read(self, attempts: int | None = None) -> tuple[_Tab, _Tab]:
         """Both tabs in one request; a missing tab costs one more to list the sheets."""
-        codes = _Tab(self.codes_title, CODE_COLUMNS, _expiry_colours)
-        failures = _Tab(self.failures_title, FAILURE_COLUMNS, _status_dropdown)
+        codes = _Tab(self.codes_title, CODE_TABLE.columns, _expiry_colours)
+        failures = _Tab(self.failures_title, FAILURE_TABLE.columns, _status_dropdown)
         tabs = (codes, failures)
         try:
             data = self._get_grid([t.title for t in tabs], tolerate_400=True, attempts=attempts)
@@ -491,9 +486,9 @@ def _expiry_colours(sheet_id: int, position: Mapping[str, int]) -> list[dict[str
     column = _column_letter(position["expiry_status"])
     whole_rows = {"sheetId": sheet_id, "startRowIndex": 1}
     rules = (
-        ("expiring", {"backgroundColor": {"red": 1.0, "green": 0.95, "blue": 0.6}}),
+        (ExpiryStatus.EXPIRING, {"backgroundColor": {"red": 1.0, "green": 0.95, "blue": 0.6}}),
         (
-            "expired",
+            ExpiryStatus.EXPIRED,
             {
                 "backgroundColor": {"red": 0.9, "green": 0.9, "blue": 0.9},
                 "textFormat": {"foregroundColor": {"red": 0.5, "green": 0.5, "blue": 0.5}},
@@ -509,7 +504,7 @@ def _expiry_colours(sheet_id: int, position: Mapping[str, int]) -> list[dict[str
                     "booleanRule": {
                         "condition": {
                             "type": "CUSTOM_FORMULA",
-                            "values": [{"userEnteredValue": f'=${column}2="{status}"'}],
+                            "values": [{"userEnteredValue": f'=${column}2="{status.value}"'}],
                         },
                         "format": fmt,
                     },
@@ -535,9 +530,7 @@ def _status_dropdown(sheet_id: int, position: Mapping[str, int]) -> list[dict[st
                 "rule": {
                     "condition": {
                         "type": "ONE_OF_LIST",
-                        "values": [
-                            {"userEnteredValue": v} for v in ("open", "resolved", "ignored")
-                        ],
+                        "values": [{"userEnteredValue": v.value} for v in ReviewStatus],
                     },
                     "strict": True,
                     "showCustomUi": True,

@@ -18,7 +18,7 @@ import config
 from parsers.codes import normalize_text
 from parsers.extract import extract
 from parsers.message import UndecodableMessage, decode
-from parsers.records import ReviewStatus, failure_id
+from parsers.records import ExpiryStatus, ReviewStatus, failure_id
 from pipeline.cli.errors import CannotRun, clean_errors
 from pipeline.cli.options import config_option
 from pipeline.handoff import take_back
@@ -206,7 +206,7 @@ def expiring(within: str, fmt: str | None, now_text: str | None, config_path: Pa
             {
                 "expires_at": row["expires_at"],
                 "days_left": round(left, 1),
-                "status": "expired" if end <= now else "expiring",
+                "status": str(ExpiryStatus.EXPIRED if end <= now else ExpiryStatus.EXPIRING),
                 "spark_code": row["spark_code"],
                 "creator_email": row.get("creator_email", ""),
                 "creator_handle": row.get("creator_handle", ""),
