@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from config.settings import Settings
-from pipeline.imap import ImapError, Mailbox, read_secret
-from pipeline.local import SourceError, check_path
 from pipeline.wiring import sheets_sink
 from sinks import SinkError
+from sources import SourceError
+from sources.files import check_path
+from sources.imap import ImapError, Mailbox, read_secret
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,10 +17,9 @@ from config.errors import TerminalError
 from parsers.records import FAILURE_TABLE, ReviewStatus
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS folders (
-    folder TEXT PRIMARY KEY,
-    uidvalidity INTEGER NOT NULL,
-    last_uid INTEGER NOT NULL,
+CREATE TABLE IF NOT EXISTS cursors (
+    source TEXT PRIMARY KEY,
+    cursor TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS messages (
@@ -63,12 +61,6 @@ class StateError(OSError, TerminalError):
     """The state file cannot be opened or written."""
 
 
-@dataclass(frozen=True, slots=True)
-class FolderState:
-    uidvalidity: int
-    last_uid: int
-
-
 class State:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -79,6 +71,7 @@ class State:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA + _FAILURES_SCHEMA)
+            self._migrate_folders()
             have = {row[1] for row in self._db.execute("PRAGMA table_info(failures)")}
             for column, definition in _ADDABLE.items():
                 if column not in have:
@@ -95,11 +88,26 @@ class State:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def folder(self, key: str) -> FolderState | None:
-        row = self._db.execute(
-            "SELECT uidvalidity, last_uid FROM folders WHERE folder = ?", (key,)
+    def _migrate_folders(self) -> None:
+        """State files before cursors kept IMAP's UIDVALIDITY and last UID in `folders`: they
+        become that source's cursor, in the form sources/imap.py reads."""
+        old = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'folders'"
         ).fetchone()
-        return FolderState(int(row[0]), int(row[1])) if row else None
+        if old is None:
+            return
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "INSERT OR IGNORE INTO cursors (source, cursor, updated_at) "
+                "SELECT folder, uidvalidity || ':' || last_uid, updated_at FROM folders"
+            )
+            self._db.execute("DROP TABLE folders")
+
+    def cursor(self, source: str) -> str | None:
+        """Where `source` stopped, as it wrote it; None for a source never synced."""
+        row = self._db.execute("SELECT cursor FROM cursors WHERE source = ?", (source,)).fetchone()
+        return str(row[0]) if row else None
 
     def has_processed(self) -> bool:
         """Whether any earlier run finished a message (and so wrote the sinks)."""
@@ -131,9 +139,8 @@ class State:
     def commit(
         self,
         message_ids: Iterable[str],
-        folder: str | None = None,
-        uidvalidity: int | None = None,
-        last_uid: int | None = None,
+        source: str | None = None,
+        cursor: str | None = None,
         failures: Sequence[tuple[Mapping[str, Any], int]] = (),
         cleared: Iterable[str] = (),
     ) -> None:
@@ -170,13 +177,12 @@ class State:
                     "UPDATE failures SET status = ?, updated_at = ? WHERE failure_id = ?",
                     ((ReviewStatus.RESOLVED.value, now, c) for c in cleared),
                 )
-                if folder is not None and uidvalidity is not None and last_uid is not None:
+                if source is not None and cursor is not None:
                     self._db.execute(
-                        "INSERT INTO folders (folder, uidvalidity, last_uid, updated_at) "
-                        "VALUES (?, ?, ?, ?) ON CONFLICT(folder) DO UPDATE SET "
-                        "uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, "
+                        "INSERT INTO cursors (source, cursor, updated_at) VALUES (?, ?, ?) "
+                        "ON CONFLICT(source) DO UPDATE SET cursor = excluded.cursor, "
                         "updated_at = excluded.updated_at",
-                        (folder, uidvalidity, last_uid, now),
+                        (source, cursor, now),
                     )
         except sqlite3.Error as exc:
             raise StateError(f"cannot write state file {self.path}: {exc}") from exc

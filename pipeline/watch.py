@@ -15,9 +15,10 @@ from pathlib import Path
 
 from config.errors import TransientError
 from config.settings import Settings
-from pipeline.imap import Mailbox, read_secret
 from pipeline.lock import AlreadyRunning, RunLock
-from pipeline.run import Job, Summary, sync_mailbox
+from pipeline.run import Job, Summary, sync
+from pipeline.wiring import imap_source
+from sources.imap import Mailbox, read_secret
 
 
 def backoff(failures: int, cap: float) -> float:
@@ -69,7 +70,7 @@ def _session(
     while not stop.is_set():
         try:
             with RunLock(lock_path):
-                summary: Summary = sync_mailbox(mailbox, job)
+                summary: Summary = sync(imap_source(settings, mailbox), job)
             if summary.fetched:
                 report(summary.line())
         except AlreadyRunning:

@@ -16,10 +16,10 @@ from sinks import Sink
 from sinks.csv import CsvSink
 from sinks.sheets import RetryPolicy, SheetsSink, make_client, service_account_email
 from sinks.upsert import Expiry
+from sources.imap import ImapSource, Mailbox
 
 
 def make_job(settings: Settings, state: State | None, *, full: bool = False) -> Job:
-    review = settings.review
     return Job(
         # A CSV that earlier runs wrote and that is now missing stops the run (exit 2) rather
         # than starting a file with only this run's rows; `--full` writes it again.
@@ -29,10 +29,14 @@ def make_job(settings: Settings, state: State | None, *, full: bool = False) -> 
         options=parsing_options(settings),
         state=state,
         store=review_store(settings),
-        review_keyword=review.imap_keyword,
-        review_folder=review.imap_move_to,
         full=full,
     )
+
+
+def imap_source(settings: Settings, mailbox: Mailbox) -> ImapSource:
+    """The IMAP folder as a source, handing failed messages off as [review] says."""
+    review = settings.review
+    return ImapSource(mailbox, review.imap_keyword, review.imap_move_to)
 
 
 def review_store(settings: Settings) -> ReviewStore:

@@ -25,13 +25,13 @@ from pipeline.check import run_checks
 from pipeline.cli import review
 from pipeline.cli.errors import EXIT_CANNOT_RUN, EXIT_OK, EXIT_REVIEW, CannotRun, clean_errors
 from pipeline.cli.options import config_option
-from pipeline.imap import Mailbox, read_secret
-from pipeline.local import read_paths
 from pipeline.lock import RunLock
-from pipeline.run import Summary, sync_local, sync_mailbox
+from pipeline.run import Summary, sync
 from pipeline.state import State
 from pipeline.watch import watch as watch_loop
-from pipeline.wiring import lock_path, make_job, parsing_options
+from pipeline.wiring import imap_source, lock_path, make_job, parsing_options
+from sources.files import FilesSource, read_paths
+from sources.imap import Mailbox, read_secret
 
 
 class _Group(click.Group):
@@ -265,8 +265,8 @@ def _sync_once(settings: Settings, state: State, *, full: bool) -> Summary:
     if settings.imap is not None:
         secret = read_secret(settings.imap)
         with Mailbox(settings.imap, secret) as mailbox:
-            return sync_mailbox(mailbox, job)
-    return sync_local(read_paths(settings.local.paths), job)
+            return sync(imap_source(settings, mailbox), job)
+    return sync(FilesSource(settings.local.paths), job)
 
 
 main.add_command(review.failures)

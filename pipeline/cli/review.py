@@ -21,7 +21,6 @@ from parsers.message import UndecodableMessage, decode
 from parsers.records import ExpiryStatus, ReviewStatus, failure_id
 from pipeline.cli.errors import CannotRun, clean_errors
 from pipeline.cli.options import config_option
-from pipeline.handoff import take_back
 from pipeline.lock import RunLock
 from pipeline.run import (
     Batch,
@@ -33,7 +32,9 @@ from pipeline.run import (
 )
 from pipeline.state import State
 from pipeline.wiring import lock_path, make_job, review_store
+from sinks import StoredRows
 from sinks.csv import neutralize
+from sources.imap import take_back
 
 _LIST_COLUMNS = [
     "failure_id",
@@ -194,8 +195,8 @@ def expiring(within: str, fmt: str | None, now_text: str | None, config_path: Pa
         raise CannotRun(f"--now {now_text!r} is not an ISO 8601 time")
     with clean_errors():
         settings = config.load(config_path)
-        sinks = make_job(settings, None).sinks
-        rows = sinks[0].code_rows() if sinks else []
+        readable = [s for s in make_job(settings, None).sinks if isinstance(s, StoredRows)]
+        rows = readable[0].code_rows() if readable else []
     out: list[dict[str, Any]] = []
     for row in rows:
         end = _parse_time(row.get("expires_at"))

@@ -12,18 +12,19 @@ import pytest
 import config
 import pipeline
 import sinks
+import sources
 from config.errors import SparkcodesError, TerminalError, TransientError
 from pipeline.cli.errors import EXIT_CANNOT_RUN, clean_errors
-from pipeline.imap import ImapAuthError, ImapUnavailable
 from pipeline.tiktok import RateLimited, TokenError
 from sinks import RetryableSinkError, TerminalSinkError
+from sources.imap import ImapAuthError, ImapUnavailable
 
 HINT = "(temporary; the next run will retry)"
 
 
 def _all_errors() -> list[type[SparkcodesError]]:
     """Every SparkcodesError subclass the installed packages define (imports every module)."""
-    for package in (config, pipeline, sinks):
+    for package in (config, pipeline, sinks, sources):
         for info in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
             importlib.import_module(info.name)
     seen: list[type[SparkcodesError]] = []

@@ -19,8 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from config.errors import TerminalError
-from pipeline.imap import ImapAuthError, ImapTlsError, Mailbox
 from pipeline.watch import backoff
+from sources.imap import ImapAuthError, ImapTlsError, Mailbox
 from tests.pipeline.cli_helpers import SPARKCODES, imap_config, sparkcodes
 from tests.pipeline.mailgen import code_for, creator_email
 from tests.pipeline.test_imap_sync import settings_for
