@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from parsers.extract import Options, extract
 from parsers.records import Extraction, ReviewStatus, review_status
+from pipeline.enrich import Enricher, enrich
 from pipeline.review import ReviewStore
 from pipeline.state import State
 from sinks import Sink
@@ -76,6 +77,8 @@ class Job:
     options: Options
     state: State | None = None
     store: ReviewStore | None = None
+    # Steps between extraction and the sinks (pipeline/enrich.py); none by default.
+    enrichers: Sequence[Enricher] = ()
     full: bool = False  # read everything again, ignoring what the state says was done
 
 
@@ -101,17 +104,19 @@ def process(messages: Sequence[RawMessage], job: Job, summary: Summary) -> Batch
     ids = [f"{r.identity.message_id} {sha}" for r, sha in zip(extracted, shas, strict=True)]
     seen = job.state.seen(ids) if job.state is not None and not job.full else set()
     batch = Batch(ids, set(), [], [], {})
-    results: list[Extraction] = []
     owners = stored_owners(extracted, job)
+    new: list[tuple[RawMessage, Extraction, str, str]] = []
     for message, result, message_id, sha in zip(messages, extracted, ids, shas, strict=True):
         summary.fetched += 1
         if message_id in seen:
             summary.skipped += 1
             continue
         seen.add(message_id)  # the same message twice in one batch counts once
-        result = own_review_item(result, sha, job, owners)
+        new.append((message, own_review_item(result, sha, job, owners), message_id, sha))
+    # Only new messages are enriched: a step that asks the network pays for them alone.
+    results = list(enrich([result for _, result, _, _ in new], job.enrichers))
+    for (message, _, message_id, sha), result in zip(new, results, strict=True):
         summary.codes += len(result.rows)
-        results.append(result)
         if result.failure is not None:
             summary.failures += 1
             batch.failed.add(message_id)
