@@ -25,7 +25,7 @@ What happens:
    (default 200, the app's), and `mailparser.MailParser.from_bytes` on every message (reading the
    decoded bodies and main headers, exactly `bench_parse.baseline_one`), then LOGOUT.
 4. **sparkcodes**: a full backfill as `sparkcodes run` does it: a fresh `State` in a temp dir,
-   `Mailbox` open (LOGIN, SELECT), `sync_mailbox` into a `CsvSink`, mark mode "keyword", close.
+   `Mailbox` open (LOGIN, SELECT), `sync` into a `CsvSink`, mark mode "keyword", close.
    Where the app has the review hand-off (`ReviewSettings`, `pipeline.run.Job`), it is on as in
    a default config: failed messages get the review keyword and their raw email is kept in the
    review store beside the state. The keywords are removed from every message (one
@@ -92,10 +92,10 @@ from benchmarks.bench_parse import baseline_one
 from benchmarks.report import ROOT, machine, profile_tops
 from config.settings import ImapSettings
 from parsers.extract import Options
-from pipeline.imap import Mailbox
-from pipeline.run import Summary, chunks, sync_mailbox
+from pipeline.run import Summary, chunks, sync
 from pipeline.state import State
 from sinks.csv import CsvSink
+from sources.imap import ImapSource, Mailbox
 from tests.servers.dovecot import Dovecot, dovecot_version
 
 TARGET_RATIO = 1.5
@@ -232,29 +232,21 @@ def review_defaults() -> dict[str, Any]:
 
 
 def sync_pass(mailbox: Mailbox, state: State, sink: CsvSink, workdir: Path) -> Summary:
-    """`sync_mailbox` as `sparkcodes run` calls it with a default config and a CSV sink.
-
-    Works with both shapes of the pipeline API: `sync_mailbox(mailbox, state, sinks, options)`
-    and `sync_mailbox(mailbox, job)` (where a default config also hands failed messages off
-    with a keyword and keeps their raw email in the review store beside the state).
+    """`sync` of the IMAP source as `sparkcodes run` calls it with a default config and a CSV
+    sink (a default config also hands failed messages off with a keyword and keeps their raw
+    email in the review store beside the state).
     """
-    sync: Any = sync_mailbox  # either signature, checked at run time
-    job_type = getattr(run_module, "Job", None)
-    if job_type is None:
-        return sync(mailbox, state, [sink], Options())  # type: ignore[no-any-return]
+    job_type = run_module.Job
     review = review_defaults()
     values: dict[str, Any] = {"sinks": [sink], "options": Options(), "state": state}
-    if review.get("keyword"):
-        values["review_keyword"] = review["keyword"]
-    if review.get("folder"):
-        values["review_folder"] = review["folder"]
     with contextlib.suppress(ImportError):
         from pipeline.review import ReviewStore
 
         values["store"] = ReviewStore(workdir / "review", review.get("store_bytes", 0))
     names = {f.name for f in fields(job_type)}
     job = job_type(**{k: v for k, v in values.items() if k in names})
-    return sync(mailbox, job)  # type: ignore[no-any-return]
+    source = ImapSource(mailbox, review.get("keyword"), review.get("folder"))
+    return sync(source, job)
 
 
 _GUARDED_STAGE = {"search": "search", "fetch": "fetch", "add_flags": "mark (STORE)"}
@@ -371,7 +363,7 @@ SIDES: dict[str, Callable[[Account, int, Path], dict[str, Any]]] = {
 }
 LABELS = {
     "baseline": "baseline (imapclient+mail-parser)",
-    "sparkcodes": "sparkcodes (sync_mailbox)",
+    "sparkcodes": "sparkcodes (sync)",
 }
 
 
@@ -799,7 +791,7 @@ def _memory_cell(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 # Stages worth a line of their own: (label, file suffix, function).
 _PROFILE_STAGES = (
-    ("Mailbox.guarded (all IMAP commands)", "pipeline/imap.py", "guarded"),
+    ("Mailbox.guarded (all IMAP commands)", "sources/imap.py", "guarded"),
     ("  of which imapclient fetch", "imapclient/imapclient.py", "fetch"),
     ("  of which ssl reads", "ssl.py", "recv_into"),
     ("pipeline.run.process", "pipeline/run.py", "process"),
@@ -813,7 +805,7 @@ _PROFILE_STAGES = (
     ("    of which fsync", "~", "<built-in method posix.fsync>"),
     ("  State.seen", "pipeline/state.py", "seen"),
     ("State.commit", "pipeline/state.py", "commit"),
-    ("Mailbox.mark", "pipeline/imap.py", "mark"),
+    ("Mailbox.mark", "sources/imap.py", "mark"),
 )
 
 

@@ -23,10 +23,12 @@ from pydantic import (
     model_validator,
 )
 
+from config.errors import TerminalError
+
 CONFIG_NAME = "sparkcodes.toml"
 
 
-class ConfigError(ValueError):
+class ConfigError(ValueError, TerminalError):
     """The configuration cannot be used; the message is one sentence per problem."""
 
 
@@ -172,7 +174,7 @@ class Settings(_Section):
             raise ValueError("no mail to read: add an [imap] section or [local] paths")
         if self.csv is not None:
             codes, failures = (
-                self.resolve(p).resolve() for p in (self.csv.path, self.csv.failures_path)
+                self._resolve(p).resolve() for p in (self.csv.path, self.csv.failures_path)
             )
             if codes == failures:
                 raise ValueError(
@@ -189,16 +191,41 @@ class Settings(_Section):
     @property
     def state_path(self) -> Path:
         if self.state.path is not None:
-            return self.resolve(self.state.path)
+            return self.state.path
         base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
         return Path(base) / "sparkcodes" / "state.sqlite3"
 
-    def resolve(self, value: Path) -> Path:
+    def _resolve(self, value: Path) -> Path:
         """A path from the config, read against the config file's folder."""
         value = value.expanduser()
         if value.is_absolute() or self.path is None:
             return value
         return self.path.parent / value
+
+    def _absolute(self) -> Settings:
+        """The same settings with every path read against the config file's folder.
+
+        The one place "relative to the config file" is decided: every path a loaded Settings
+        exposes is final, so sources, sinks and checks use them as they are. A new path key
+        (a token file, say) is added here.
+        """
+        r = self._resolve
+
+        def paths(section: BaseModel, *keys: str) -> Any:
+            found = {k: getattr(section, k) for k in keys}
+            return section.model_copy(update={k: r(v) for k, v in found.items() if v is not None})
+
+        update: dict[str, Any] = {
+            "local": self.local.model_copy(update={"paths": [r(p) for p in self.local.paths]}),
+            "state": paths(self.state, "path"),
+        }
+        if self.imap is not None:
+            update["imap"] = paths(self.imap, "password_file", "oauth2_token_file", "ca_file")
+        if self.csv is not None:
+            update["csv"] = paths(self.csv, "path", "failures_path")
+        if self.sheets is not None:
+            update["sheets"] = paths(self.sheets, "credentials_file")
+        return self.model_copy(update=update)
 
 
 def default_path() -> Path:
@@ -233,11 +260,12 @@ def parse(
     data: dict[str, Any], path: Path | None = None, *, parsing_only: bool = False
 ) -> Settings:
     try:
-        return Settings.model_validate(
+        settings = Settings.model_validate(
             {**data, "path": path}, context={"parsing_only": parsing_only}
         )
     except ValidationError as exc:
         raise ConfigError(_sentences(exc, path)) from None
+    return settings._absolute()
 
 
 def _sentences(exc: ValidationError, path: Path | None) -> str:

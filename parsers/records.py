@@ -37,6 +37,15 @@ class ReviewStatus(StrEnum):
     IGNORED = "ignored"
 
 
+class ExpiryStatus(StrEnum):
+    """A code row's `expiry_status`, kept current by the sinks at every run."""
+
+    ACTIVE = "active"
+    EXPIRING = "expiring"  # within review.expiring_within_days of expires_at
+    EXPIRED = "expired"
+    UNKNOWN = ""  # no (readable) expires_at: the cell stays empty
+
+
 # What people type in a Status cell (the sheet's dropdown, a CSV edited by hand), lower-cased.
 _STATUS_WORDS: dict[str, ReviewStatus] = {
     **dict.fromkeys(
@@ -241,6 +250,27 @@ FAILURE_COLUMNS: tuple[str, ...] = (
     "message_id",
     "source",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class TableSpec:
+    """One stored table as every store keeps it: the CSV files, the sheet's tabs and the
+    state's failures table all read their columns and key from here, so a new column is
+    added in one place (its value comes from `CodeRow.as_record` / `Failure.as_record`)."""
+
+    name: str
+    columns: tuple[str, ...]
+    key: str
+    # Cells the stores keep current themselves, read without parsing whole rows.
+    facts: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        assert self.columns[0] == self.key, "the key is the first column (people sort by it)"
+        assert set(self.facts) <= set(self.columns)
+
+
+CODE_TABLE = TableSpec("codes", CODE_COLUMNS, "spark_code", ("expires_at", "expiry_status"))
+FAILURE_TABLE = TableSpec("failures", FAILURE_COLUMNS, "failure_id", ("status",))
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from config.settings import Settings
-from pipeline.imap import ImapError, Mailbox, read_secret
-from pipeline.local import SourceError, check_path
 from pipeline.wiring import sheets_sink
 from sinks import SinkError
+from sources import SourceError
+from sources.files import check_path
+from sources.imap import ImapError, Mailbox, read_secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +55,9 @@ def _checks(settings: Settings) -> Iterator[tuple[str, Callable[[], Iterator[Che
 def _imap(settings: Settings) -> Iterator[Check]:
     imap = settings.imap
     assert imap is not None
-    base = settings.path.parent if settings.path else None
     try:
-        secret = read_secret(imap, base)
-        with Mailbox(imap, secret, base=base) as mailbox:
+        secret = read_secret(imap)
+        with Mailbox(imap, secret) as mailbox:
             count = len(mailbox.new_uids(0)) if mailbox.uidvalidity else 0
         yield Check(
             "imap",
@@ -71,8 +71,8 @@ def _imap(settings: Settings) -> Iterator[Check]:
 def _local(settings: Settings) -> Iterator[Check]:
     for path in settings.local.paths:
         try:
-            check_path(settings.resolve(path))
-            yield Check("local", True, f"{settings.resolve(path)} is readable")
+            check_path(path)
+            yield Check("local", True, f"{path} is readable")
         except SourceError as exc:
             yield Check("local", False, str(exc))
 
@@ -80,7 +80,7 @@ def _local(settings: Settings) -> Iterator[Check]:
 def _csv(settings: Settings) -> Iterator[Check]:
     csv = settings.csv
     assert csv is not None
-    files = [settings.resolve(csv.path), settings.resolve(csv.failures_path)]
+    files = [csv.path, csv.failures_path]
     problems = [p for p in (_writable_file(f) for f in files) if p]
     for folder in dict.fromkeys(f.parent for f in files):
         existing = next((p for p in (folder, *folder.parents) if p.exists()), None)

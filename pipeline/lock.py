@@ -10,11 +10,16 @@ import os
 from pathlib import Path
 from types import TracebackType
 
+from config.errors import TerminalError
 from pipeline.state import StateError
 
 
-class AlreadyRunning(RuntimeError):
-    """Another sparkcodes run holds the lock."""
+class AlreadyRunning(RuntimeError, TerminalError):
+    """Another sparkcodes run holds the lock.
+
+    Terminal for this command (it must not wait for the lock), though a later run will get it:
+    the message says so itself. `watch` handles it apart: it syncs again on the next wake-up.
+    """
 
 
 class RunLock:

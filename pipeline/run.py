@@ -3,6 +3,10 @@
 The order is the whole safety argument. For each batch: sinks are written durably first
 (idempotent upserts), then the mailbox is marked, then the state is committed. A crash at any
 point repeats at most the current batch on the next run and never loses it.
+
+One loop, `sync(source, job)`, for every source (sources/): the source hands out batches and
+an opaque cursor per batch; it marks a batch (`done`) only after the sinks hold it, and the
+state stores the cursor only after that.
 """
 
 from __future__ import annotations
@@ -18,11 +22,11 @@ from tqdm import tqdm
 
 from parsers.extract import Options, extract
 from parsers.records import Extraction, ReviewStatus, review_status
-from pipeline.imap import Mailbox
-from pipeline.local import RawMessage
+from pipeline.enrich import Enricher, enrich
 from pipeline.review import ReviewStore
 from pipeline.state import State
 from sinks import Sink
+from sources import RawMessage, Source
 
 T = TypeVar("T")
 
@@ -73,8 +77,8 @@ class Job:
     options: Options
     state: State | None = None
     store: ReviewStore | None = None
-    review_keyword: str | None = None  # IMAP hand-off of failed messages
-    review_folder: str | None = None
+    # Steps between extraction and the sinks (pipeline/enrich.py); none by default.
+    enrichers: Sequence[Enricher] = ()
     full: bool = False  # read everything again, ignoring what the state says was done
 
 
@@ -100,17 +104,19 @@ def process(messages: Sequence[RawMessage], job: Job, summary: Summary) -> Batch
     ids = [f"{r.identity.message_id} {sha}" for r, sha in zip(extracted, shas, strict=True)]
     seen = job.state.seen(ids) if job.state is not None and not job.full else set()
     batch = Batch(ids, set(), [], [], {})
-    results: list[Extraction] = []
     owners = stored_owners(extracted, job)
+    new: list[tuple[RawMessage, Extraction, str, str]] = []
     for message, result, message_id, sha in zip(messages, extracted, ids, shas, strict=True):
         summary.fetched += 1
         if message_id in seen:
             summary.skipped += 1
             continue
         seen.add(message_id)  # the same message twice in one batch counts once
-        result = own_review_item(result, sha, job, owners)
+        new.append((message, own_review_item(result, sha, job, owners), message_id, sha))
+    # Only new messages are enriched: a step that asks the network pays for them alone.
+    results = list(enrich([result for _, result, _, _ in new], job.enrichers))
+    for (message, _, message_id, sha), result in zip(new, results, strict=True):
         summary.codes += len(result.rows)
-        results.append(result)
         if result.failure is not None:
             summary.failures += 1
             batch.failed.add(message_id)
@@ -230,63 +236,29 @@ def record_review(job: Job, batch: Batch) -> None:
 
 
 def commit_batch(
-    job: Job,
-    batch: Batch,
-    folder: str | None = None,
-    uidvalidity: int | None = None,
-    last_uid: int | None = None,
+    job: Job, batch: Batch, source_key: str | None = None, cursor: str | None = None
 ) -> None:
-    """The last step of a batch: its messages are done, the folder's UID moves on."""
+    """The last step of a batch: its messages are done, the source's cursor moves on."""
     if job.state is not None:
-        job.state.commit(batch.ids, folder, uidvalidity, last_uid)
+        job.state.commit(batch.ids, source_key, cursor)
 
 
-def sync_local(messages: Iterable[RawMessage], job: Job, batch_size: int = 200) -> Summary:
+def sync(source: Source, job: Job) -> Summary:
+    """Everything `source` has after the cursor the state holds for it (all with `job.full`)."""
     summary = Summary()
+    key = source.key
+    cursor = job.state.cursor(key) if job.state is not None and key is not None else None
+    pending = source.pending(cursor, full=job.full)
     wrote = False
-    with progress_bar(None, "reading") as bar:
-        for chunk in chunks(messages, batch_size):
-            commit_batch(job, process(chunk, job, summary))
+    with progress_bar(pending.total, "syncing" if key else "reading") as bar:
+        for chunk in pending.batches:
+            batch = process(chunk.messages, job, summary)
+            failed = [i for i, mid in enumerate(batch.ids) if mid in batch.failed]
+            source.done(chunk, failed)
+            commit_batch(job, batch, key, chunk.cursor)
             wrote = True
-            bar.update(len(chunk))
+            bar.update(len(chunk.messages))
     if not wrote:
-        _refresh(job, summary)
-    return summary
-
-
-def _refresh(job: Job, summary: Summary) -> None:
-    batch = Batch([], set(), [], [], {})
-    write_sinks([], job, summary, batch.statuses)
-    record_review(job, batch)
-
-
-def sync_mailbox(mailbox: Mailbox, job: Job) -> Summary:
-    """Everything new in the selected folder since the last committed UID."""
-    assert job.state is not None
-    summary = Summary()
-    key = mailbox.key
-    known = job.state.folder(key)
-    after = 0
-    if known is not None and known.uidvalidity == mailbox.uidvalidity and not job.full:
-        after = known.last_uid
-    # A changed UIDVALIDITY means old UIDs mean nothing now: read the folder again; the
-    # Message-IDs in the state keep every message from being written twice.
-    uids = mailbox.new_uids(after)
-    if not uids:
-        _refresh(job, summary)
-        if known is None or known.uidvalidity != mailbox.uidvalidity:
-            job.state.commit([], key, mailbox.uidvalidity, after)
-        return summary
-    with progress_bar(len(uids), "syncing") as bar:
-        for chunk in chunks(uids, mailbox.settings.batch_size):
-            fetched = list(mailbox.fetch(chunk))
-            batch = process([m for _, m in fetched], job, summary)
-            failed = [
-                uid for (uid, _), mid in zip(fetched, batch.ids, strict=True) if mid in batch.failed
-            ]
-            mailbox.hand_off(failed, job.review_keyword, job.review_folder)
-            moved = set(failed) if job.review_folder else set()
-            mailbox.mark([uid for uid, _ in fetched if uid not in moved])
-            commit_batch(job, batch, key, mailbox.uidvalidity, chunk[-1])
-            bar.update(len(chunk))
+        # No mail: still refresh expiry status and pick up statuses people set in a sink.
+        process([], job, summary)
     return summary

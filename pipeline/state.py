@@ -9,59 +9,56 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from parsers.records import FAILURE_COLUMNS
+from config.errors import TerminalError
+from parsers.records import FAILURE_TABLE, ReviewStatus
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS folders (
-    folder TEXT PRIMARY KEY,
-    uidvalidity INTEGER NOT NULL,
-    last_uid INTEGER NOT NULL,
+CREATE TABLE IF NOT EXISTS cursors (
+    source TEXT PRIMARY KEY,
+    cursor TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS messages (
     message_id TEXT PRIMARY KEY,
     processed_at TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS failures (
-    failure_id TEXT PRIMARY KEY,
-    message_id TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'open',
-    reason TEXT NOT NULL,
-    detail TEXT NOT NULL,
-    creator_email TEXT,
-    creator_name TEXT,
-    subject TEXT,
-    received_at TEXT,
-    campaign TEXT,
-    snippet TEXT,
-    source TEXT,
-    raw_bytes INTEGER NOT NULL DEFAULT 0,
-    updated_at TEXT NOT NULL,
-    raw_sha TEXT
-);
 """
-# Added since the first release; an older state file gains it on open.
-_MIGRATIONS = {"raw_sha": "ALTER TABLE failures ADD COLUMN raw_sha TEXT"}
+# The review queue keeps the columns the sinks write (FAILURE_TABLE), and beside them which
+# message holds the item, the size of its kept email and when it last changed.
+FAILURE_FIELDS = FAILURE_TABLE.columns
+_NOT_NULL = frozenset({"message_id", "reason", "detail"})
+_FAILURES_OWN = (
+    "raw_bytes INTEGER NOT NULL DEFAULT 0",
+    "updated_at TEXT NOT NULL",
+    "raw_sha TEXT",
+)
 
-# The review queue keeps the same fields the sinks write; `status` is set by people.
-FAILURE_FIELDS = FAILURE_COLUMNS
+
+def _failure_column(name: str) -> str:
+    if name == FAILURE_TABLE.key:
+        return f"{name} TEXT PRIMARY KEY"
+    if name == "status":
+        return f"status TEXT NOT NULL DEFAULT '{ReviewStatus.OPEN.value}'"
+    return f"{name} TEXT NOT NULL" if name in _NOT_NULL else f"{name} TEXT"
+
+
+_FAILURES_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS failures (\n    "
+    + ",\n    ".join([*map(_failure_column, FAILURE_FIELDS), *_FAILURES_OWN])
+    + "\n);"
+)
+# Columns added since a state file was made (a new spec column, raw_sha) are added on open.
+_ADDABLE = {**{c: f"{c} TEXT" for c in FAILURE_FIELDS}, "raw_sha": "raw_sha TEXT"}
 # `raw_sha` (a hash of the email's bytes) tells apart two emails that share a Message-ID.
 _INSERTED = (*(k for k in FAILURE_FIELDS if k != "status"), "raw_sha")
 
 
-class StateError(OSError):
+class StateError(OSError, TerminalError):
     """The state file cannot be opened or written."""
-
-
-@dataclass(frozen=True, slots=True)
-class FolderState:
-    uidvalidity: int
-    last_uid: int
 
 
 class State:
@@ -73,11 +70,12 @@ class State:
             self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
+            self._db.executescript(_SCHEMA + _FAILURES_SCHEMA)
+            self._migrate_folders()
             have = {row[1] for row in self._db.execute("PRAGMA table_info(failures)")}
-            for column, statement in _MIGRATIONS.items():
+            for column, definition in _ADDABLE.items():
                 if column not in have:
-                    self._db.execute(statement)
+                    self._db.execute(f"ALTER TABLE failures ADD COLUMN {definition}")
         except (OSError, sqlite3.Error) as exc:
             raise StateError(f"cannot open state file {path}: {exc}") from exc
 
@@ -90,11 +88,26 @@ class State:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def folder(self, key: str) -> FolderState | None:
-        row = self._db.execute(
-            "SELECT uidvalidity, last_uid FROM folders WHERE folder = ?", (key,)
+    def _migrate_folders(self) -> None:
+        """State files before cursors kept IMAP's UIDVALIDITY and last UID in `folders`: they
+        become that source's cursor, in the form sources/imap.py reads."""
+        old = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'folders'"
         ).fetchone()
-        return FolderState(int(row[0]), int(row[1])) if row else None
+        if old is None:
+            return
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "INSERT OR IGNORE INTO cursors (source, cursor, updated_at) "
+                "SELECT folder, uidvalidity || ':' || last_uid, updated_at FROM folders"
+            )
+            self._db.execute("DROP TABLE folders")
+
+    def cursor(self, source: str) -> str | None:
+        """Where `source` stopped, as it wrote it; None for a source never synced."""
+        row = self._db.execute("SELECT cursor FROM cursors WHERE source = ?", (source,)).fetchone()
+        return str(row[0]) if row else None
 
     def has_processed(self) -> bool:
         """Whether any earlier run finished a message (and so wrote the sinks)."""
@@ -126,9 +139,8 @@ class State:
     def commit(
         self,
         message_ids: Iterable[str],
-        folder: str | None = None,
-        uidvalidity: int | None = None,
-        last_uid: int | None = None,
+        source: str | None = None,
+        cursor: str | None = None,
         failures: Sequence[tuple[Mapping[str, Any], int]] = (),
         cleared: Iterable[str] = (),
     ) -> None:
@@ -162,23 +174,22 @@ class State:
                     ),
                 )
                 self._db.executemany(
-                    "UPDATE failures SET status = 'resolved', updated_at = ? WHERE failure_id = ?",
-                    ((now, c) for c in cleared),
+                    "UPDATE failures SET status = ?, updated_at = ? WHERE failure_id = ?",
+                    ((ReviewStatus.RESOLVED.value, now, c) for c in cleared),
                 )
-                if folder is not None and uidvalidity is not None and last_uid is not None:
+                if source is not None and cursor is not None:
                     self._db.execute(
-                        "INSERT INTO folders (folder, uidvalidity, last_uid, updated_at) "
-                        "VALUES (?, ?, ?, ?) ON CONFLICT(folder) DO UPDATE SET "
-                        "uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, "
+                        "INSERT INTO cursors (source, cursor, updated_at) VALUES (?, ?, ?) "
+                        "ON CONFLICT(source) DO UPDATE SET cursor = excluded.cursor, "
                         "updated_at = excluded.updated_at",
-                        (folder, uidvalidity, last_uid, now),
+                        (source, cursor, now),
                     )
         except sqlite3.Error as exc:
             raise StateError(f"cannot write state file {self.path}: {exc}") from exc
 
     # -- the review queue -------------------------------------------------------------------
 
-    def failures(self, *, status: str | None = "open") -> list[dict[str, Any]]:
+    def failures(self, *, status: str | None = ReviewStatus.OPEN) -> list[dict[str, Any]]:
         """Review items, oldest first; all of them with `status=None`."""
         where, args = ("WHERE status = ?", (status,)) if status else ("", ())
         cols = ", ".join(FAILURE_FIELDS)

@@ -1,8 +1,9 @@
 """`sparkcodes watch`: stay connected, sync whenever mail arrives, survive drops.
 
 IMAP IDLE where the server has it (re-issued at least every 10 minutes), polling where it does
-not; after a retryable error it reconnects with capped exponential backoff and jitter. A stop
-request (SIGTERM, Ctrl-C) ends it between two steps, never in the middle of a batch.
+not; after a transient error (config/errors.py) it reconnects with capped exponential backoff
+and jitter; a terminal one ends it. A stop request (SIGTERM, Ctrl-C) ends it between two
+steps, never in the middle of a batch.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from config.errors import TransientError
 from config.settings import Settings
-from pipeline.imap import ImapError, Mailbox, read_secret
 from pipeline.lock import AlreadyRunning, RunLock
-from pipeline.run import Job, Summary, sync_mailbox
-from sinks import RetryableSinkError
+from pipeline.run import Job, Summary, sync
+from pipeline.wiring import imap_source
+from sources.imap import Mailbox, read_secret
 
 
 def backoff(failures: int, cap: float) -> float:
@@ -43,16 +45,13 @@ def watch(
     """
     imap = settings.imap
     assert imap is not None
-    base = settings.path.parent if settings.path else None
     failures = 0
     while not stop.is_set():
         try:
-            with Mailbox(imap, read_secret(imap, base), base=base) as mailbox:
+            with Mailbox(imap, read_secret(imap)) as mailbox:
                 failures = 0
                 _session(mailbox, settings, job, lock_path, stop, report)
-        except (ImapError, RetryableSinkError) as exc:
-            if not getattr(exc, "retryable", isinstance(exc, RetryableSinkError)):
-                raise
+        except TransientError as exc:
             failures += 1
             delay = backoff(failures, settings.watch.max_backoff_seconds)
             report(f"{exc}; retrying in {delay:.0f} s")
@@ -71,7 +70,7 @@ def _session(
     while not stop.is_set():
         try:
             with RunLock(lock_path):
-                summary: Summary = sync_mailbox(mailbox, job)
+                summary: Summary = sync(imap_source(settings, mailbox), job)
             if summary.fetched:
                 report(summary.line())
         except AlreadyRunning:

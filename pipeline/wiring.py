@@ -1,85 +1,42 @@
-"""Settings turned into the parts of a job (sinks, options, review store), and the error
-handling every command shares: expected errors become one sentence and exit code 2."""
+"""Settings turned into the parts of a job: sinks, parsing options, review store, lock path.
+
+Every path a Settings exposes is already absolute (config.settings resolves them against the
+config file at load), so nothing here reads paths relative to anything."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import click
-
-import config
 from config.settings import Settings
 from parsers.extract import Campaign, Options
-from pipeline.imap import ImapError
-from pipeline.local import SourceError
-from pipeline.lock import AlreadyRunning
 from pipeline.review import ReviewStore
 from pipeline.run import Job
-from pipeline.state import State, StateError
-from sinks import Sink, SinkError
+from pipeline.state import State
+from sinks import Sink
 from sinks.csv import CsvSink
 from sinks.sheets import RetryPolicy, SheetsSink, make_client, service_account_email
 from sinks.upsert import Expiry
-
-EXIT_OK = 0
-EXIT_REVIEW = 1
-EXIT_CANNOT_RUN = 2
-
-# Every error a person can act on, turned into one clean sentence and exit code 2.
-_EXPECTED = (
-    config.ConfigError,
-    ImapError,
-    SinkError,
-    StateError,
-    SourceError,
-    AlreadyRunning,
-)
-
-
-class CannotRun(click.ClickException):
-    """A clean error and the 'could not run' exit code; never a traceback."""
-
-    exit_code = EXIT_CANNOT_RUN
-
-    def show(self, file: object = None) -> None:
-        click.echo(f"sparkcodes: {self.format_message()}", err=True)
-
-
-@contextmanager
-def clean_errors() -> Iterator[None]:
-    try:
-        yield
-    except _EXPECTED as exc:
-        # `retryable`: the one marker of a temporary cause (IMAP and sink errors carry it).
-        hint = " (temporary; the next run will retry)" if getattr(exc, "retryable", False) else ""
-        raise CannotRun(f"{exc}{hint}") from exc
-
-
-config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Config file (default: ./sparkcodes.toml, then $XDG_CONFIG_HOME/sparkcodes/).",
-)
+from sources.imap import ImapSource, Mailbox
 
 
 def make_job(settings: Settings, state: State | None, *, full: bool = False) -> Job:
-    review = settings.review
     return Job(
         # A CSV that earlier runs wrote and that is now missing stops the run (exit 2) rather
         # than starting a file with only this run's rows; `--full` writes it again.
         sinks=_sinks(
             settings, written_before=state is not None and not full and state.has_processed()
         ),
-        options=_options(settings),
+        options=parsing_options(settings),
         state=state,
         store=review_store(settings),
-        review_keyword=review.imap_keyword,
-        review_folder=review.imap_move_to,
         full=full,
     )
+
+
+def imap_source(settings: Settings, mailbox: Mailbox) -> ImapSource:
+    """The IMAP folder as a source, handing failed messages off as [review] says."""
+    review = settings.review
+    return ImapSource(mailbox, review.imap_keyword, review.imap_move_to)
 
 
 def review_store(settings: Settings) -> ReviewStore:
@@ -93,8 +50,8 @@ def _sinks(settings: Settings, *, written_before: bool = False) -> list[Sink]:
         csv = settings.csv
         sinks.append(
             CsvSink(
-                settings.resolve(csv.path),
-                settings.resolve(csv.failures_path),
+                csv.path,
+                csv.failures_path,
                 expiry,
                 written_before=written_before,
             )
@@ -107,7 +64,7 @@ def _sinks(settings: Settings, *, written_before: bool = False) -> list[Sink]:
 def sheets_sink(settings: Settings, expiry: Expiry | None = None) -> SheetsSink:
     sheets = settings.sheets
     assert sheets is not None
-    credentials = settings.resolve(sheets.credentials_file) if sheets.credentials_file else None
+    credentials = sheets.credentials_file
     return SheetsSink(
         make_client(credentials, sheets.endpoint),
         sheets.spreadsheet,
@@ -119,7 +76,7 @@ def sheets_sink(settings: Settings, expiry: Expiry | None = None) -> SheetsSink:
     )
 
 
-def _options(settings: Settings) -> Options:
+def parsing_options(settings: Settings) -> Options:
     rules = settings.rules
     return Options(
         max_bytes=settings.parsing.max_message_bytes,
@@ -134,7 +91,3 @@ def _options(settings: Settings) -> Options:
 
 def lock_path(settings: Settings) -> Path:
     return settings.state_path.with_suffix(".lock")
-
-
-def _base(settings: Settings) -> Path | None:
-    return settings.path.parent if settings.path else None

@@ -2,31 +2,30 @@
 
 Every sink upserts: code rows keyed by `spark_code`, review items keyed by `failure_id`. Writing
 the same batch twice changes nothing, so a run that crashed after writing can simply rerun.
+
+`Sink` is all a destination must do. A store people read rows back from (a CSV file, a sheet)
+also implements `StoredRows`; a write-only one (a webhook, a chat notification) does not.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
+from config.errors import SparkcodesError, TerminalError, TransientError
 from parsers.records import Extraction
 
 
-class SinkError(Exception):
-    """A sink could not be written. `retryable` says whether a later run may simply succeed:
-    the one attribute error handling reads (as for IMAP errors)."""
-
-    retryable = False
+class SinkError(SparkcodesError):
+    """A sink could not be written; the concrete errors carry the transient/terminal marker."""
 
 
-class RetryableSinkError(SinkError):
+class RetryableSinkError(SinkError, TransientError):
     """Worth retrying later unchanged: a network drop, a quota, a server restart."""
 
-    retryable = True
 
-
-class TerminalSinkError(SinkError):
+class TerminalSinkError(SinkError, TerminalError):
     """Needs a person: bad credentials, a missing sheet, a read-only file."""
 
 
@@ -54,6 +53,11 @@ class Sink(Protocol):
     def set_statuses(self, statuses: Mapping[str, str]) -> None:
         """Set review items' status (resolved, ignored) where the sink holds them."""
         ...
+
+
+@runtime_checkable
+class StoredRows(Protocol):
+    """A sink that can give its code rows back (`sparkcodes expiring` reads them)."""
 
     def code_rows(self) -> list[dict[str, str]]:
         """The stored code rows, as text cells."""

@@ -18,7 +18,7 @@ from typing import BinaryIO, TypeVar
 
 import pandas as pd
 
-from parsers.records import CODE_COLUMNS, FAILURE_COLUMNS, Extraction
+from parsers.records import CODE_TABLE, FAILURE_TABLE, Extraction
 from sinks import RetryableSinkError, TerminalSinkError, WriteStats
 from sinks.upsert import Expiry, Record, merge
 
@@ -107,10 +107,8 @@ class CsvSink:
             codes.upsert({k: {**(codes.get(k) or {}), **r} for k, r in result.codes.items()})
             self._save(codes)
         if result.failures or result.cleared or failures.foreign or not self.failures_path.exists():
+            # Cleared items come marked resolved (upsert.merge): out of the queue, row kept.
             changed = {k: {**(failures.get(k) or {}), **r} for k, r in result.failures.items()}
-            for key in result.cleared:  # its email now parses: out of the queue, row kept
-                if (stored := failures.get(key)) is not None:
-                    changed[key] = {**stored, "status": "resolved"}
             failures.upsert(changed)
             self._save(failures)
         codes.forget()
@@ -126,15 +124,12 @@ class CsvSink:
                     f"{path} is gone (moved or deleted) though earlier runs wrote it; put it "
                     "back, or run `sparkcodes run --full` to write it again from the mailbox"
                 )
-            base, facts = (
-                (CODE_COLUMNS, ("expires_at", "expiry_status"))
-                if path == self.path
-                else (FAILURE_COLUMNS, ("status",))
-            )
+            spec = CODE_TABLE if path == self.path else FAILURE_TABLE
+            base = spec.columns
             loaded = _load(path, base)
             # People's columns stay where they put them; ours a file lacks go at the end.
             columns = loaded.columns + tuple(c for c in base if c not in loaded.columns)
-            table = _Table(path, columns, base[0], facts, loaded.rows, signature)
+            table = _Table(path, columns, spec.key, spec.facts, loaded.rows, signature)
             table.foreign = loaded.foreign
             self._tables[path] = table
         return table

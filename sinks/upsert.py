@@ -11,8 +11,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from parsers.records import (
-    CODE_COLUMNS,
-    FAILURE_COLUMNS,
+    CODE_TABLE,
+    FAILURE_TABLE,
+    ExpiryStatus,
     Extraction,
     ReviewStatus,
     review_status,
@@ -33,14 +34,14 @@ class Expiry:
     warn_days: int = 7
     clock: Callable[[], datetime] = utc_now
 
-    def judge(self, now: datetime) -> Callable[[str], str]:
+    def judge(self, now: datetime) -> Callable[[str], ExpiryStatus]:
         """`status_at` for one moment, for every stored row: the timestamps sparkcodes writes
         (UTC, whole seconds, ISO 8601) are compared as text, without parsing each one."""
         second = now.astimezone(UTC).replace(microsecond=0)
         expired = second.isoformat()
         expiring = (second + timedelta(days=self.warn_days)).isoformat()
 
-        def status(expires_at: str) -> str:
+        def status(expires_at: str) -> ExpiryStatus:
             if (
                 len(expires_at) != 25
                 or not expires_at.endswith("+00:00")
@@ -49,28 +50,31 @@ class Expiry:
             ):
                 return self.status_at(now, expires_at)
             if expires_at <= expired:
-                return "expired"
-            return "expiring" if expires_at <= expiring else "active"
+                return ExpiryStatus.EXPIRED
+            return ExpiryStatus.EXPIRING if expires_at <= expiring else ExpiryStatus.ACTIVE
 
         return status
 
-    def status_at(self, now: datetime, expires_at: str) -> str:
+    def status_at(self, now: datetime, expires_at: str) -> ExpiryStatus:
         if not expires_at:
-            return ""
+            return ExpiryStatus.UNKNOWN
         try:
             end = datetime.fromisoformat(expires_at)
         except ValueError:
-            return ""
+            return ExpiryStatus.UNKNOWN
         if end.tzinfo is None:
             end = end.replace(tzinfo=UTC)
         if end <= now:
-            return "expired"
-        return "expiring" if end - now <= timedelta(days=self.warn_days) else "active"
+            return ExpiryStatus.EXPIRED
+        if end - now <= timedelta(days=self.warn_days):
+            return ExpiryStatus.EXPIRING
+        return ExpiryStatus.ACTIVE
 
 
 @dataclass(slots=True)
 class Merge:
-    """Rows to write, keyed; `cleared` are review items whose message now parses."""
+    """Rows to write, keyed; `cleared` are review items whose message now parses (their
+    rows, marked resolved, are in `failures`)."""
 
     codes: dict[str, Record] = field(default_factory=dict)
     failures: dict[str, Record] = field(default_factory=dict)
@@ -132,19 +136,19 @@ def merge(
     out = Merge()
     for extraction in batch:
         for row in extraction.rows:
-            record = {k: cell(v) for k, v in row.as_record().items() if k in CODE_COLUMNS}
+            record = {k: cell(v) for k, v in row.as_record().items() if k in CODE_TABLE.columns}
             # The column name says it is a handle: `mia`, not `@mia` (which a spreadsheet
             # would read as a formula, and a script would have to strip).
             record["creator_handle"] = record["creator_handle"].removeprefix("@")
-            key = record["spark_code"]
+            key = record[CODE_TABLE.key]
             current = out.codes.get(key) or stored_codes.get(key)
             if current is not None:
                 record = combine(current, record)
-            record["expiry_status"] = status_of(record["expires_at"])
+            record["expiry_status"] = str(status_of(record["expires_at"]))
             if current is None:
                 out.inserted += 1
                 out.inserted_keys.add(key)
-            elif all(current.get(c, "") == record[c] for c in CODE_COLUMNS):
+            elif all(current.get(c, "") == record[c] for c in CODE_TABLE.columns):
                 out.unchanged += 1
                 continue
             else:
@@ -153,16 +157,22 @@ def merge(
             out.codes[key] = record
         if extraction.failure is not None:
             failure = extraction.failure.as_record()
-            record = {k: cell(failure.get(k)) for k in FAILURE_COLUMNS}
-            key = record["failure_id"]
+            record = {k: cell(failure.get(k)) for k in FAILURE_TABLE.columns}
+            key = record[FAILURE_TABLE.key]
             current = stored_failures.get(key)
             record["status"] = (current or {}).get("status") or str(ReviewStatus.OPEN)
-            if current is None or any(current.get(c, "") != record[c] for c in FAILURE_COLUMNS):
+            if current is None or any(
+                current.get(c, "") != record[c] for c in FAILURE_TABLE.columns
+            ):
                 out.failures[key] = record
         elif extraction.rows:
             key = extraction.identity.failure_id
             if key in stored_failures:
                 out.cleared.add(key)
+    # A review item whose email now parses is marked resolved, not deleted: deleting rows by
+    # position is not safe to repeat (Sheets), and the row may carry people's notes.
+    for key in out.cleared:
+        out.failures[key] = {**stored_failures[key], "status": str(ReviewStatus.RESOLVED)}
     if expiries is None:
         expiries = (
             (key, row.get("expires_at", ""), row.get("expiry_status", ""))
@@ -173,7 +183,7 @@ def merge(
             continue
         status = status_of(expires_at)
         if status != current_status:
-            out.codes[key] = {**stored_codes[key], "expiry_status": status}
+            out.codes[key] = {**stored_codes[key], "expiry_status": str(status)}
             out.refreshed += 1
     return out
 
@@ -194,7 +204,7 @@ def combine(current: Mapping[str, str], incoming: Record) -> Record:
         if not incoming["duration_days"] and current.get("duration_days"):
             out.update({c: current.get(c, "") for c in _PERIOD})
     else:  # an older email replayed: it may only fill what the row lacks
-        out = {c: current.get(c, "") for c in CODE_COLUMNS}
+        out = {c: current.get(c, "") for c in CODE_TABLE.columns}
     for c in _FACTS:
         if not out[c]:
             out[c] = current.get(c, "") or incoming[c]

@@ -6,8 +6,8 @@ a verdict on that code (see ``verdicts.py``). Exceptions here are about the run 
 ``TransientException`` and ``TerminalException`` are markers mixed into concrete classes (the
 dlt pattern), so a caller decides retry-or-stop by ``isinstance`` in one place; the concrete
 classes also subclass a standard exception (ConnectionError, PermissionError) so code that
-knows nothing of TikTok still handles them sensibly. When the house ``errors.py`` lands, these
-two markers become aliases of its own.
+knows nothing of TikTok still handles them sensibly. The two markers are aliases of the
+house's own (``config/errors.py``), so the CLI and ``watch`` treat TikTok errors like any other.
 
 Messages never carry the access token: they are built from TikTok's ``code``, ``message`` and
 ``request_id`` and from the endpoint path, and the client scrubs the token from any text it
@@ -15,6 +15,8 @@ did not write itself (``client.Client._scrub``).
 """
 
 from __future__ import annotations
+
+from config.errors import TerminalError, TransientError
 
 __all__ = [
     "AdvertiserError",
@@ -29,12 +31,10 @@ __all__ = [
 ]
 
 
-class TransientException(Exception):
-    """Marker: the same call may succeed later unchanged (network, quota, maintenance)."""
-
-
-class TerminalException(Exception):
-    """Marker: retrying cannot help; a person has to change something first."""
+# Marker: the same call may succeed later unchanged (network, quota, maintenance).
+TransientException = TransientError
+# Marker: retrying cannot help; a person has to change something first.
+TerminalException = TerminalError
 
 
 class TikTokError(Exception):

@@ -105,7 +105,10 @@ def test_init_writes_a_config_that_loads(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     settings = config.load(target)
     assert settings.imap is not None and settings.imap.host == "imap.gmail.com"
-    assert settings.sheets is not None and settings.sheets.credentials_file == Path("sa.json")
+    assert (
+        settings.sheets is not None
+        and settings.sheets.credentials_file == target.parent / "sa.json"
+    )
     assert "#" in target.read_text()  # commented
     again = sparkcodes(*args)
     assert again.returncode == 2 and "exists; use --force" in again.stderr

@@ -181,3 +181,46 @@ def test_starttls_on_port_993_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="port 993 speaks TLS from the start"):
         parse({"imap": {**imap, "security": "starttls"}})
     assert parse({"imap": {**imap, "security": "ssl"}}).imap is not None
+
+
+def _paths(model: object, where: str = "") -> Iterator[tuple[str, Path]]:
+    """Every Path a settings object exposes, with its dotted key."""
+    from pydantic import BaseModel
+
+    assert isinstance(model, BaseModel)
+    for key in type(model).model_fields:
+        value = getattr(model, key)
+        name = f"{where}{key}"
+        if isinstance(value, BaseModel):
+            yield from _paths(value, f"{name}.")
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, Path):
+                yield name, item
+
+
+def test_every_path_a_loaded_config_exposes_is_already_absolute(tmp_path: Path) -> None:
+    """'Relative to the config file' is decided once, at load: no caller resolves paths again."""
+    folder = tmp_path / "conf"
+    settings = parse(
+        {
+            "imap": {
+                "host": "imap.example.com",
+                "username": "u",
+                "password_file": "secret.txt",
+                "ca_file": "certs/ca.pem",
+            },
+            "local": {"paths": ["inbox", "~/mail.mbox"]},
+            "csv": {"path": "out/codes.csv", "failures_path": "out/failures.csv"},
+            "sheets": {"spreadsheet": "k", "credentials_file": "sa.json"},
+            "state": {"path": "state/s.sqlite3"},
+        },
+        folder / "sparkcodes.toml",
+    )
+    found = dict(_paths(settings))
+    assert len(found) >= 8  # the walk saw every kind of path key
+    relative = {k: p for k, p in _paths(settings) if not p.is_absolute()}
+    assert relative == {}
+    assert settings.imap is not None and settings.imap.password_file == folder / "secret.txt"
+    assert settings.local.paths == [folder / "inbox", Path("~/mail.mbox").expanduser()]
+    assert settings.state_path == folder / "state" / "s.sqlite3"
+    assert settings.review_store == folder / "state" / "review"

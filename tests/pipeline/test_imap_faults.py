@@ -18,8 +18,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.imap import ImapAuthError, ImapTlsError, Mailbox
+from config.errors import TerminalError
 from pipeline.watch import backoff
+from sources.imap import ImapAuthError, ImapTlsError, Mailbox
 from tests.pipeline.cli_helpers import SPARKCODES, imap_config, sparkcodes
 from tests.pipeline.mailgen import code_for, creator_email
 from tests.pipeline.test_imap_sync import settings_for
@@ -193,7 +194,7 @@ def test_starttls_against_a_server_without_it_is_a_config_error() -> None:
             Mailbox(settings, "p").open()
     finally:
         server.close()
-    assert not caught.value.retryable
+    assert isinstance(caught.value, TerminalError)
     assert "does not offer STARTTLS" in str(caught.value)
     assert "imap.security" in str(caught.value)
 

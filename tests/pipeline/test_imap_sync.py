@@ -13,11 +13,11 @@ import pytest
 from config.settings import ImapSettings
 from parsers.extract import Options
 from parsers.records import Extraction
-from pipeline.imap import ImapAuthError, ImapTlsError, ImapUnavailable, Mailbox
-from pipeline.run import Job, sync_mailbox
+from pipeline.run import Job, sync
 from pipeline.state import State
 from sinks import WriteStats
 from sinks.csv import CsvSink
+from sources.imap import ImapAuthError, ImapSource, ImapTlsError, ImapUnavailable, Mailbox
 from tests.pipeline.mailgen import code_for, creator_email
 from tests.servers.dovecot import Dovecot
 from tests.servers.dovecot_fixtures import ImapAccount
@@ -53,7 +53,7 @@ class Run:
     def once(self, sinks: Sequence[object] | None = None):  # type: ignore[no-untyped-def]
         with State(self.state_path) as state, Mailbox(self.settings, self.account.password) as mb:
             job = Job(sinks=list(sinks or [self.csv]), options=Options(), state=state)  # type: ignore[arg-type]
-            summary = sync_mailbox(mb, job)
+            summary = sync(ImapSource(mb), job)
             return summary, mb.commands
 
     def codes(self) -> list[str]:

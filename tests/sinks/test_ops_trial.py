@@ -13,6 +13,7 @@ import gspread
 import pandas as pd
 import pytest
 
+from config.errors import TransientError
 from parsers.durations import expiry
 from parsers.records import (
     CodeRow,
@@ -22,7 +23,7 @@ from parsers.records import (
     ReviewStatus,
     review_status,
 )
-from pipeline.wiring import clean_errors
+from pipeline.cli.errors import clean_errors
 from sinks import RetryableSinkError, TerminalSinkError
 from sinks.csv import CsvSink
 from sinks.sheets import RetryPolicy, SheetsSink
@@ -295,7 +296,7 @@ def test_a_429_storm_reports_the_true_tries_and_that_it_is_temporary(
     assert "after 6 tries" in message
     assert message.endswith("(temporary; the next run will retry)")
     assert isinstance(caught.value.__cause__, RetryableSinkError)
-    assert caught.value.__cause__.retryable
+    assert isinstance(caught.value.__cause__, TransientError)
     assert len(emulator.requests) == 6  # the tries it says, no more
 
 

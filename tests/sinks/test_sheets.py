@@ -279,10 +279,10 @@ def test_huge_changes_are_split_under_the_size_limit(
     sheet: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import sinks.sheets
+    import sinks.sheets.requests
 
-    monkeypatch.setattr(sinks.sheets, "_MAX_BODY", 20_000)
-    monkeypatch.setattr(sinks.sheets, "_ROWS_PER_BLOCK", 10)
+    monkeypatch.setattr(sinks.sheets.requests, "_MAX_BODY", 20_000)
+    monkeypatch.setattr(sinks.sheets.requests, "_ROWS_PER_BLOCK", 10)
     s = sink(gspread_client, sheet)
     s.write([code(i) for i in range(100)])
     posts = [r for r in emulator.requests if r[0] == "POST"]

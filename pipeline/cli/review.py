@@ -18,8 +18,9 @@ import config
 from parsers.codes import normalize_text
 from parsers.extract import extract
 from parsers.message import UndecodableMessage, decode
-from parsers.records import ReviewStatus, failure_id
-from pipeline.handoff import take_back
+from parsers.records import ExpiryStatus, ReviewStatus, failure_id
+from pipeline.cli.errors import CannotRun, clean_errors
+from pipeline.cli.options import config_option
 from pipeline.lock import RunLock
 from pipeline.run import (
     Batch,
@@ -30,15 +31,10 @@ from pipeline.run import (
     write_sinks,
 )
 from pipeline.state import State
-from pipeline.wiring import (
-    CannotRun,
-    clean_errors,
-    config_option,
-    lock_path,
-    make_job,
-    review_store,
-)
+from pipeline.wiring import lock_path, make_job, review_store
+from sinks import StoredRows
 from sinks.csv import neutralize
+from sources.imap import take_back
 
 _LIST_COLUMNS = [
     "failure_id",
@@ -199,8 +195,8 @@ def expiring(within: str, fmt: str | None, now_text: str | None, config_path: Pa
         raise CannotRun(f"--now {now_text!r} is not an ISO 8601 time")
     with clean_errors():
         settings = config.load(config_path)
-        sinks = make_job(settings, None).sinks
-        rows = sinks[0].code_rows() if sinks else []
+        readable = [s for s in make_job(settings, None).sinks if isinstance(s, StoredRows)]
+        rows = readable[0].code_rows() if readable else []
     out: list[dict[str, Any]] = []
     for row in rows:
         end = _parse_time(row.get("expires_at"))
@@ -211,7 +207,7 @@ def expiring(within: str, fmt: str | None, now_text: str | None, config_path: Pa
             {
                 "expires_at": row["expires_at"],
                 "days_left": round(left, 1),
-                "status": "expired" if end <= now else "expiring",
+                "status": str(ExpiryStatus.EXPIRED if end <= now else ExpiryStatus.EXPIRING),
                 "spark_code": row["spark_code"],
                 "creator_email": row.get("creator_email", ""),
                 "creator_handle": row.get("creator_handle", ""),

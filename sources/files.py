@@ -7,23 +7,33 @@ from __future__ import annotations
 
 import mailbox
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterator, Sequence
+from itertools import islice
 from pathlib import Path
 
-
-class SourceError(OSError):
-    """A path that cannot be read as mail; the message names the path and why."""
+from sources import Pending, RawMessage, SourceBatch, SourceError
 
 
-@dataclass(frozen=True, slots=True)
-class RawMessage:
-    """One email's bytes and where it came from, before any parsing."""
+class FilesSource:
+    """`[local] paths` as a Source: read whole at every run, with no cursor (the state's
+    Message-IDs skip what is done) and nothing to mark."""
 
-    raw: bytes
-    source: str
-    received_at: datetime | None = None  # the server's arrival time, when the source knows it
+    key = None
+
+    def __init__(self, paths: Sequence[Path], batch_size: int = 200) -> None:
+        self.paths = list(paths)
+        self.batch_size = batch_size
+
+    def pending(self, cursor: str | None, *, full: bool = False) -> Pending:
+        def batches() -> Iterator[SourceBatch]:
+            messages = read_paths(self.paths)
+            while chunk := list(islice(messages, self.batch_size)):
+                yield SourceBatch(chunk)
+
+        return Pending(batches())
+
+    def done(self, batch: SourceBatch, failed: Sequence[int]) -> None:
+        """Files are not marked: nothing to do."""
 
 
 def read_paths(paths: list[Path]) -> Iterator[RawMessage]:

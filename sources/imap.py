@@ -15,7 +15,7 @@ import socket
 import ssl
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -25,8 +25,9 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 from imapclient.imapclient import _parse_untagged_response
 
-from config.settings import ImapSettings
-from pipeline.local import RawMessage
+from config.errors import SparkcodesError, TerminalError, TransientError
+from config.settings import ImapSettings, Settings
+from sources import Pending, RawMessage, SourceBatch
 
 # OpenSSL's reasons when the other end answers a TLS handshake with something else: a
 # plaintext IMAP greeting, for one. A wrong port or security setting, never temporary.
@@ -36,37 +37,29 @@ _NOT_TLS = frozenset(
 )  # fmt: skip
 
 
-class ImapError(Exception):
-    """Base of the IMAP errors; `retryable` says whether a later run may simply succeed."""
-
-    retryable = False
+class ImapError(SparkcodesError):
+    """Base of the IMAP errors; each concrete one is transient or terminal."""
 
 
-class ImapUnavailable(ImapError, ConnectionError):
+class ImapUnavailable(ImapError, ConnectionError, TransientError):
     """The server cannot be reached or dropped the connection: retry later."""
 
-    retryable = True
 
-
-class ImapAuthError(ImapError, PermissionError):
+class ImapAuthError(ImapError, PermissionError, TerminalError):
     """The server refused the credentials: a person must fix them."""
 
 
-class ImapTlsError(ImapError, ConnectionError):
+class ImapTlsError(ImapError, ConnectionError, TerminalError):
     """The server's certificate is not trusted: a person must fix the config."""
 
 
-class ImapConfigError(ImapError, ValueError):
+class ImapConfigError(ImapError, ValueError, TerminalError):
     """A folder that does not exist, a secret that cannot be read."""
 
 
-def read_secret(settings: ImapSettings, base: Path | None) -> str:
+def read_secret(settings: ImapSettings) -> str:
     """The password or OAuth2 token, from the environment, a file or a command; never logged."""
     import os
-
-    def resolve(p: Path) -> Path:
-        p = p.expanduser()
-        return p if p.is_absolute() or base is None else base / p
 
     if settings.auth == "oauth2":
         if settings.oauth2_token_command:
@@ -91,7 +84,7 @@ def read_secret(settings: ImapSettings, base: Path | None) -> str:
             token = done.stdout.strip()
         else:
             assert settings.oauth2_token_file is not None
-            token = _read_file(resolve(settings.oauth2_token_file), "imap.oauth2_token_file")
+            token = _read_file(settings.oauth2_token_file, "imap.oauth2_token_file")
         if not token:
             raise ImapConfigError("the OAuth2 token is empty")
         return token
@@ -105,7 +98,7 @@ def read_secret(settings: ImapSettings, base: Path | None) -> str:
                 f"environment variable {settings.password_env} (imap.password_env) {state}"
             )
     assert settings.password_file is not None
-    return _read_file(resolve(settings.password_file), "imap.password_file")
+    return _read_file(settings.password_file, "imap.password_file")
 
 
 def _read_file(path: Path, key: str) -> str:
@@ -118,10 +111,9 @@ def _read_file(path: Path, key: str) -> str:
 class Mailbox:
     """One logged-in connection with the configured folder selected."""
 
-    def __init__(self, settings: ImapSettings, secret: str, *, base: Path | None = None) -> None:
+    def __init__(self, settings: ImapSettings, secret: str) -> None:
         self.settings = settings
         self._secret = secret
-        self._base = base
         self._client: IMAPClient | None = None
         self.uidvalidity = 0
         self.uidnext: int | None = None
@@ -260,13 +252,10 @@ class Mailbox:
         context = ssl.create_default_context()
         ca = self.settings.ca_file
         if ca is not None and str(ca):
-            path = ca.expanduser()
-            if not path.is_absolute() and self._base is not None:
-                path = self._base / path
             try:
-                context.load_verify_locations(cafile=str(path))
+                context.load_verify_locations(cafile=str(ca))
             except (OSError, ssl.SSLError) as exc:
-                raise ImapConfigError(f"cannot load imap.ca_file {path}: {exc}") from exc
+                raise ImapConfigError(f"cannot load imap.ca_file {ca}: {exc}") from exc
         return context
 
     def _call(self, method: Any, *args: Any) -> Any:
@@ -449,3 +438,95 @@ def _os_reason(exc: BaseException) -> str:
     if isinstance(exc, socket.gaierror):
         return "unknown host"
     return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
+class ImapSource:
+    """The configured folder as a Source. Its cursor, "uidvalidity:last_uid", is read only
+    here: a changed UIDVALIDITY means old UIDs mean nothing now, so the folder is read again
+    (the Message-IDs in the state keep every message from being written twice)."""
+
+    def __init__(
+        self, mailbox: Mailbox, review_keyword: str | None = None, review_folder: str | None = None
+    ) -> None:
+        self.mailbox = mailbox
+        self.review_keyword = review_keyword  # hand-off of failed messages to ops
+        self.review_folder = review_folder
+
+    @property
+    def key(self) -> str:
+        return self.mailbox.key
+
+    def pending(self, cursor: str | None, *, full: bool = False) -> Pending:
+        mailbox = self.mailbox
+        known = _parse_cursor(cursor)
+        same_folder = known is not None and known[0] == mailbox.uidvalidity
+        after = known[1] if same_folder and known is not None and not full else 0
+        uids = mailbox.new_uids(after)
+        if not uids:
+            # Nothing new; a folder seen for the first time (or anew) still stores its cursor.
+            first = [] if same_folder else [SourceBatch((), _cursor(mailbox.uidvalidity, after))]
+            return Pending(iter(first), 0)
+        return Pending(self._batches(uids), len(uids))
+
+    def _batches(self, uids: list[int]) -> Iterator[SourceBatch]:
+        size = self.mailbox.settings.batch_size
+        for start in range(0, len(uids), size):
+            chunk = uids[start : start + size]
+            fetched = list(self.mailbox.fetch(chunk))
+            yield SourceBatch(
+                [m for _, m in fetched],
+                _cursor(self.mailbox.uidvalidity, chunk[-1]),
+                [uid for uid, _ in fetched],
+            )
+
+    def done(self, batch: SourceBatch, failed: Sequence[int]) -> None:
+        uids = [int(str(h)) for h in batch.handles]
+        handed = [uids[i] for i in failed]
+        self.mailbox.hand_off(handed, self.review_keyword, self.review_folder)
+        moved = set(handed) if self.review_folder else set()
+        self.mailbox.mark([uid for uid in uids if uid not in moved])
+
+
+def _cursor(uidvalidity: int, last_uid: int) -> str:
+    return f"{uidvalidity}:{last_uid}"
+
+
+def _parse_cursor(cursor: str | None) -> tuple[int, int] | None:
+    if not cursor:
+        return None
+    uidvalidity, _, last_uid = cursor.partition(":")
+    try:
+        return int(uidvalidity), int(last_uid)
+    except ValueError:
+        return None  # not ours (or damaged): read the folder again, nothing is written twice
+
+
+def take_back(settings: Settings, items: Iterable[Mapping[str, Any]]) -> str | None:
+    """Remove `review.imap_keyword` from the messages of these review items, once they are
+    handled (`reprocess` now parses them, `resolve` closes them), so ops' mail client stops
+    listing them as waiting for review.
+
+    Returns one sentence for the user, or None when there was nothing to do (no IMAP, the
+    keyword turned off, items read from local files). Works without the server: when it
+    cannot be reached the keyword stays, and the sentence says so.
+    """
+    imap, keyword = settings.imap, settings.review.imap_keyword
+    if imap is None or not keyword:
+        return None
+    ids = [
+        str(item["message_id"])
+        for item in items
+        if str(item.get("source") or "").startswith("imap://") and item.get("message_id")
+    ]
+    if not ids:
+        return None
+    folder = settings.review.imap_move_to or imap.folder
+    try:
+        with Mailbox(imap, read_secret(imap)) as mailbox:
+            done = mailbox.take_back(keyword, folder, ids)
+    except ImapError as exc:
+        return (
+            f"{keyword} stays on {len(ids)} message(s) in '{folder}': the server could not be "
+            f"reached ({exc}); remove it in a mail client, or run this again later"
+        )
+    return f"removed {keyword} from {done} message(s) in '{folder}' on the server"

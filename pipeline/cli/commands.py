@@ -21,26 +21,17 @@ import config
 from config.settings import Settings
 from config.starter import Answers, render
 from parsers.extract import Options, extract
-from pipeline import review_commands
 from pipeline.check import run_checks
-from pipeline.imap import Mailbox, read_secret
-from pipeline.local import read_paths
+from pipeline.cli import review
+from pipeline.cli.errors import EXIT_CANNOT_RUN, EXIT_OK, EXIT_REVIEW, CannotRun, clean_errors
+from pipeline.cli.options import config_option
 from pipeline.lock import RunLock
-from pipeline.run import Summary, sync_local, sync_mailbox
+from pipeline.run import Summary, sync
 from pipeline.state import State
 from pipeline.watch import watch as watch_loop
-from pipeline.wiring import (
-    EXIT_CANNOT_RUN,
-    EXIT_OK,
-    EXIT_REVIEW,
-    CannotRun,
-    _base,
-    clean_errors,
-    config_option,
-    lock_path,
-    make_job,
-)
-from pipeline.wiring import _options as parsing_options
+from pipeline.wiring import imap_source, lock_path, make_job, parsing_options
+from sources.files import FilesSource, read_paths
+from sources.imap import Mailbox, read_secret
 
 
 class _Group(click.Group):
@@ -133,7 +124,7 @@ def watch(config_path: Path | None) -> None:
         settings = config.load(config_path)
         if settings.imap is None:
             raise CannotRun("watch needs an [imap] section in the config")
-        read_secret(settings.imap, _base(settings))  # a missing secret fails now, not later
+        read_secret(settings.imap)  # a missing secret fails now, not later
         stop = threading.Event()
 
         def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -272,14 +263,13 @@ def init(output: Path, force: bool, port: int | None, **answers: str | None) -> 
 def _sync_once(settings: Settings, state: State, *, full: bool) -> Summary:
     job = make_job(settings, state, full=full)
     if settings.imap is not None:
-        secret = read_secret(settings.imap, _base(settings))
-        with Mailbox(settings.imap, secret, base=_base(settings)) as mailbox:
-            return sync_mailbox(mailbox, job)
-    paths = [settings.resolve(p) for p in settings.local.paths]
-    return sync_local(read_paths(paths), job)
+        secret = read_secret(settings.imap)
+        with Mailbox(settings.imap, secret) as mailbox:
+            return sync(imap_source(settings, mailbox), job)
+    return sync(FilesSource(settings.local.paths), job)
 
 
-main.add_command(review_commands.failures)
-main.add_command(review_commands.reprocess)
-main.add_command(review_commands.resolve)
-main.add_command(review_commands.expiring)
+main.add_command(review.failures)
+main.add_command(review.reprocess)
+main.add_command(review.resolve)
+main.add_command(review.expiring)
