@@ -1,8 +1,9 @@
-"""What earlier runs finished: per-folder UIDVALIDITY and last UID, and processed Message-IDs.
+"""What earlier runs finished: each source's cursor, processed Message-IDs, the review queue.
 
-SQLite in WAL mode, committed once per batch and only after the sinks and the mailbox flags
-are written: a crash before the commit repeats the batch (the sinks are idempotent), a crash
-after it loses nothing.
+A cursor is opaque here: only its source reads it (IMAP's is "uidvalidity:last_uid", see
+sources/imap.py). SQLite in WAL mode, committed once per batch and only after the sinks and
+the source's marks are written: a crash before the commit repeats the batch (the sinks are
+idempotent), a crash after it loses nothing.
 """
 
 from __future__ import annotations

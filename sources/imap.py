@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
@@ -480,7 +480,7 @@ class ImapSource:
             )
 
     def done(self, batch: SourceBatch, failed: Sequence[int]) -> None:
-        uids = [int(str(h)) for h in batch.handles]
+        uids = cast(Sequence[int], batch.handles)  # ours: the UIDs _batches put there
         handed = [uids[i] for i in failed]
         self.mailbox.hand_off(handed, self.review_keyword, self.review_folder)
         moved = set(handed) if self.review_folder else set()
