@@ -170,7 +170,9 @@ _SEPARATOR_PHRASES = mailclients.SEPARATORS
 # look-ahead): the next line's hint starts with it.
 _HINT = re.compile(
     r"\n[ \t>]*(?:\**" + _LABEL_ALT + r"(?=\**" + _SP + r"*[:：])|-{2,}|_{8,}|>)"
-    r"|(?P<eol>[:：][ \t]*)(?=\n)"
+    # Each alternative starts with a literal, so the engine scans for their first characters
+    # (a character-class start is tried at every position of the body).
+    r"|:[ \t]*(?=\n)|：[ \t]*(?=\n)"
 )
 _MAILTO = regex.compile(r"(?i)[<\[]\s*mailto:\s*(?P<addr>[^>\]\s]*)\s*[>\]]")
 _ADDRESS = regex.compile(r"(?<![\w.+'-])[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
@@ -232,7 +234,7 @@ def split_first(text: str, *, replies: bool = True, prefix: Prefix = None) -> Sp
     line, pos = 0, 0
     for hint in _HINT.finditer("\n" + aligned_lower(text) + "\n"):
         at = hint.start()
-        eol = hint.group("eol") is not None
+        eol = hint.group()[0] != "\n"
         start = at - 1 if eol else at  # in `text`: the colon, or where the hinted line starts
         line += text.count("\n", pos, start)
         pos = start
