@@ -19,8 +19,9 @@ from __future__ import annotations
 import email.errors
 import email.header
 import email.utils
+import heapq
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -131,7 +132,6 @@ _SUBJECT_PREFIX = regex.compile(
     r"^\s*(?:\[[^\]\n]{0,60}\]\s*)?(?P<word>\p{L}{1,16})\.?\s*(?:\[\d+\]|\(\d+\))?\s*[:：]"
 )
 
-_LABEL_ALT = _alternation(mailclients.LABELS)
 # A header line of any label: 1-3 words of letters (no digits, colons or brackets), a colon
 # (full-width too), the value; quoted with '>', in bold (*From:*) or tab-separated.
 _SP = r"[ \t\xa0\u202f]"  # French typography puts a no-break space before the colon
@@ -165,13 +165,31 @@ _SEPARATOR_PHRASES = mailclients.SEPARATORS
 
 # Where a header block, a separator or a quote may start (a known label, dashes, underscores,
 # '>'), or an attribution or separator may end (a line ending in ':'), looked for in
-# "\n" + the lower-cased body + "\n": a literal first character and case-sensitive labels let
-# the stdlib engine skip ahead. Nothing may consume a line's final "\n" (hence the
-# look-ahead): the next line's hint starts with it.
-_HINT = re.compile(
-    r"\n[ \t>]*(?:\**" + _LABEL_ALT + r"(?=\**" + _SP + r"*[:：])|-{2,}|_{8,}|>)"
-    r"|(?P<eol>[:：][ \t]*)(?=\n)"
+# "\n" + the lower-cased body + "\n": case-sensitive labels let the engine rule a line out
+# on its first letter. Three patterns, each starting with one literal character: the stdlib
+# engine skips ahead to a single character fast, but tests a set of them (or a pattern that
+# starts with a group) with a call per character of the body. No hint consumes a line's
+# final "\n" (hence the look-aheads): the next line's hint starts with it; and none consumes
+# a colon, so the three never overlap.
+_LINE_HINT = re.compile(
+    r"\n[ \t>]*(?:\**"
+    + _alternation(mailclients.LABELS)
+    + r"(?=\**"
+    + _SP
+    + r"*[:：])|-{2,}|_{8,}|>)"
 )
+_EOL_HINT = re.compile(r":[ \t]*(?=\n)")
+_WIDE_EOL_HINT = re.compile(r"：[ \t]*(?=\n)")
+
+
+def _hints(padded: str) -> Iterator[re.Match[str]]:
+    """The hints in `padded` in order of position, found lazily (the caller stops early)."""
+    streams = [_LINE_HINT.finditer(padded), _EOL_HINT.finditer(padded)]
+    if "：" in padded:
+        streams.append(_WIDE_EOL_HINT.finditer(padded))
+    return heapq.merge(*streams, key=re.Match.start)
+
+
 _MAILTO = regex.compile(r"(?i)[<\[]\s*mailto:\s*(?P<addr>[^>\]\s]*)\s*[>\]]")
 _ADDRESS = regex.compile(r"(?<![\w.+'-])[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 _QUOTE_PREFIX = regex.compile(r"^[ \t]*(?:>[ \t]?)")
@@ -230,9 +248,9 @@ def split_first(text: str, *, replies: bool = True, prefix: Prefix = None) -> Sp
     """
     lines: list[str] | None = None
     line, pos = 0, 0
-    for hint in _HINT.finditer("\n" + aligned_lower(text) + "\n"):
+    for hint in _hints("\n" + aligned_lower(text) + "\n"):
         at = hint.start()
-        eol = hint.group("eol") is not None
+        eol = hint.group()[0] != "\n"
         start = at - 1 if eol else at  # in `text`: the colon, or where the hinted line starts
         line += text.count("\n", pos, start)
         pos = start

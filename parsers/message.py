@@ -125,8 +125,9 @@ def _decoded(
         attached.append(_decoded(inner_parsed, depth_left - 1, worth_rendering))
 
     # mail-parser flattens attached messages into the carrier's bodies; take them back out.
-    plain = [_unescape_iso2022(t) for t in parsed.text_plain if t not in inner_texts]
-    html = [_unescape_iso2022(t) for t in parsed.text_html if t not in inner_texts]
+    # `in` on a set hashes the whole body first: ask only when a message was attached.
+    plain = [_unescape_iso2022(t) for t in parsed.text_plain if not _among(t, inner_texts)]
+    html = [_unescape_iso2022(t) for t in parsed.text_html if not _among(t, inner_texts)]
     if plain and _is_flowed(message):
         plain = [unflow(t, delsp=_is_delsp(message)) for t in plain]
     if plain:
@@ -153,6 +154,10 @@ def _decoded(
         attached=attached,
         root=message,
     )
+
+
+def _among(text: str, texts: set[str]) -> bool:
+    return bool(texts) and text in texts
 
 
 _ISO2022_CODECS = ("iso2022_jp_2", "iso2022_jp_ext", "iso2022_kr")
