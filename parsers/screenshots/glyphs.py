@@ -111,10 +111,15 @@ def measure(
     c = int(idx[np.argmin(np.abs(idx - (centre - left)))])
     if narrow > 0:
         runs = np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1)
-        stems = [r for r in runs if r.size <= narrow]
-        if stems:
-            stem = min(stems, key=lambda r: abs((r[0] + r[-1]) / 2 - (centre - left)))
-            c = int(stem[0])
+
+        # A stem is preferred, but a serifed 'I' is a wider run right at the centre; a run cut
+        # by the window's edge is most likely a neighbour's side.
+        def cost(r: NDArray[np.intp]) -> float:
+            d = abs((r[0] + r[-1]) / 2 - (centre - left))
+            cut = r[0] == 0 or r[-1] == lit.size - 1
+            return float(d) * (1 if r.size <= narrow else 2) * (3 if cut else 1)
+
+        c = int(min(runs, key=cost)[0])
     a = c
     while a > 0 and lit[a - 1]:
         a -= 1
