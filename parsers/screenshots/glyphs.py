@@ -225,7 +225,7 @@ def decide(char: str, glyph: Glyph, base: float, m: Metrics) -> Choices | None:
         case = _pick(h, m.xh, m.cap, "o", "O")
         if case is not None and case[0][0] == "o":
             return case
-        if m.dotted_zero:  # the face marks its zero: an empty middle is 'O'
+        if m.dotted_zero or glyph.core >= 0.5:  # a marked zero; in such a face 'O' is empty
             zero = [("0", 0.95), ("O", 0.05)] if glyph.core >= 0.5 else [("O", 0.9), ("0", 0.1)]
             if case is not None:
                 return [(c, p * case[0][1]) for c, p in zero] + [("o", case[1][1])]
