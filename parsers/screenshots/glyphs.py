@@ -240,8 +240,11 @@ def decide(char: str, glyph: Glyph, base: float, m: Metrics) -> Choices | None:
     if char in "Jj":  # 'j' has a dot apart from its stem; 'J' is one stroke
         if glyph.gap <= _GAP_J:
             return [("j", 0.92), ("J", 0.08)]
-        if glyph.gap >= _GAP_CAP:
-            return [("J", 0.9), ("j", 0.1)]
+        # No gap proves 'J' only on one whole narrow glyph: a run merged with a neighbour, or
+        # the dot alone, hides the gap (held-out seeds turned 16 'j' into 'J' without this).
+        whole = m.cap is not None and glyph.width <= 0.6 * m.cap and h >= 0.9 * m.cap
+        if glyph.gap >= _GAP_CAP and whole and glyph.bottom - glyph.top >= 0.9 * h:
+            return [("J", 0.85), ("j", 0.15)]
         return None
     if char == "L":  # in a monospaced face 'l' has a foot too: it shows by its height
         return _pick(h, m.cap, m.asc, "L", "l")
