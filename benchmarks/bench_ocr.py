@@ -16,6 +16,15 @@ line crops with the code whitelist and the glyph check (the one kept) 8/30 exact
 the candidates, then 29/30 once each line was cropped to its ink. On 100 (seeds 0-99, commit
 after "'f' counts as an ascender"): 38 exact, 85 within 32 candidates (median rank 2), 100
 periods, 641 ms median per screenshot on 2 shared EPYC cores.
+
+Then (branch wt-ocr2) the glyph check learnt j/J (the gap under j's dot), L/l (height), marked
+zeros (ink in the middle) and to skip a neighbour's stroke cut by the window. Tuned on seeds
+0-99: 38 -> 54 exact, 85 -> 93 within 32. Held out, never looked at while tuning, seeds
+2000-2099, old -> new reader: 35 -> 43 exact, 74 -> 77 within 32, periods 98 -> 98 (seeds
+1000-1099, looked at once to check `unsure`: 53 exact, 86 within); 520 ms median per
+screenshot (old: 558, same machine, load ~1-4). Still short of the targets
+(2 in 3, 9 in 10): most remaining misreads are I/l/1 and O/0, which differ by a pixel of
+height or width at these sizes; every such position is listed as unsure.
 """
 
 from __future__ import annotations

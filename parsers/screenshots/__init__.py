@@ -25,6 +25,7 @@ __all__ = ["NotAnImage", "ScreenshotRead", "Unreadable", "read_screenshot"]
 _SHAPE = re.compile(rf"#[A-Za-z0-9+/]{{{CODE_MIN - 2},{CODE_MAX}}}={{0,2}}")
 _NOT_CODE = re.compile(r"[^A-Za-z0-9+/=#]")
 _TARGET_LINE_PX = 36
+_HAIRLINE = frozenset("Il1")
 _GLUED_NUMBER = re.compile(r"(?<=[:：])(?=\d)|(?<=\d)(?=[^\W\d_])")
 
 
@@ -130,10 +131,12 @@ def read_screenshot(data: bytes, *, content_type: str | None = None) -> Screensh
         best = "".join(c[0][0] for c in positions)
         if not _SHAPE.fullmatch(best):
             continue
+        # 'I' and 'l' differ by a pixel of height, so a read of one stays doubtful even when
+        # the geometry leans hard (a held-out 'l' was measured 97 % 'I').
         unsure = tuple(
-            (i, "".join(alt for alt, p in c[1:] if p >= 0.05))
+            (i, "".join(alt for alt, p in c[1:] if p >= (0.01 if c[0][0] in _HAIRLINE else 0.05)))
             for i, c in enumerate(positions)
-            if len(c) > 1 and c[0][1] < 0.9
+            if len(c) > 1 and (c[0][1] < 0.9 or c[0][0] in _HAIRLINE)
         )
         return ScreenshotRead(
             code=best,
