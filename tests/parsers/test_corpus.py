@@ -24,6 +24,11 @@ def test_corpus_size() -> None:
 
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
 def test_email(path: Path) -> None:
+    assert_labelled(path)
+
+
+def assert_labelled(path: Path) -> None:
+    """NAME.eml yields the records NAME.expected.json lists, in order (only the keys given)."""
     expected = json.loads(path.with_suffix(".expected.json").read_text(encoding="utf-8"))
     records = extract(path.read_bytes(), path.name).records
     got = [

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from parsers.extract import extract
 from tests.conftest import FIXTURES
+from tests.parsers.test_corpus import assert_labelled
 
 CORPUS = FIXTURES / "multilingual"
 CASES = sorted(CORPUS.glob("*.eml"))
@@ -97,10 +97,4 @@ def test_corpus_matches_its_generator() -> None:
 
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
 def test_email(path: Path) -> None:
-    expected = json.loads(path.with_suffix(".expected.json").read_text(encoding="utf-8"))
-    records = extract(path.read_bytes(), path.name).records
-    got = [
-        {k: r.get(k) for k in want} for r, want in zip(records, expected["records"], strict=False)
-    ]
-    assert got == expected["records"], expected["description"]
-    assert len(records) == len(expected["records"]), expected["description"]
+    assert_labelled(path)
