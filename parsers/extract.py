@@ -33,7 +33,7 @@ from parsers.codes import (
 from parsers.dates import parse_header_date
 from parsers.durations import PeriodMatch, expiry, find_periods
 from parsers.forwarded import Kind, segments
-from parsers.message import DecodedMessage, UndecodableMessage, decode
+from parsers.message import DecodedMessage, ImagePart, UndecodableMessage, decode
 from parsers.records import (
     CodeRow,
     DurationSource,
@@ -532,7 +532,7 @@ def _no_rows(message: DecodedMessage, parts: list[_Part], base: MessageIdentity)
         part, bad = damaged[0]
         detail = f"text given as a code ({_shorten(bad.text, 24)}) is {bad.why}"
         return _failure(Reason.MALFORMED_CODE, detail, _around(part.text, bad.start), identity)
-    images = _all_images(message)
+    images = [image.name for image in _all_images(message)]
     snippet = _shorten(" ".join(creator.text.split()), _SNIPPET)
     if images:
         names = ", ".join(images[:3])
@@ -548,7 +548,7 @@ def _no_rows(message: DecodedMessage, parts: list[_Part], base: MessageIdentity)
     return _failure(Reason.NO_CODE_FOUND, "no Spark code in the email", snippet, identity)
 
 
-def _all_images(message: DecodedMessage) -> list[str]:
+def _all_images(message: DecodedMessage) -> list[ImagePart]:
     return message.images + [i for m in message.attached for i in _all_images(m)]
 
 

@@ -45,6 +45,26 @@ _BLANK_RUNS = re.compile(r"[ \t\u00a0]*\n(?:[ \t\u00a0]*\n)+")
 logging.getLogger("mailparser").setLevel(logging.ERROR)
 
 
+@dataclass(frozen=True, slots=True)
+class ImagePart:
+    """An image the email carries (attached, or inline in its HTML): named at once, its bytes
+    decoded only when asked, since only the screenshot reader needs them."""
+
+    name: str
+    content_type: str
+    payload: str = field(repr=False)  # as mail-parser hands it: base64 text when `binary`
+    binary: bool = True
+
+    def data(self) -> bytes:
+        """The image's bytes; empty when its transfer encoding is damaged beyond reading."""
+        if not self.binary:
+            return self.payload.encode("latin-1", "replace")
+        try:
+            return base64.b64decode(self.payload)
+        except ValueError:
+            return b""
+
+
 @dataclass(slots=True)
 class DecodedMessage:
     """One email (or one email attached inside another), decoded for extraction."""
@@ -58,7 +78,7 @@ class DecodedMessage:
     received_at: datetime | None
     text: str
     alternative_html: list[str]  # HTML bodies beside a plain one, converted only if needed
-    images: list[str] = field(default_factory=list)
+    images: list[ImagePart] = field(default_factory=list)
     attached: list[DecodedMessage] = field(default_factory=list)
     root: email.message.Message | None = None
 
@@ -348,11 +368,16 @@ def _recipients(message: email.message.Message) -> list[str]:
     return [addr.lower() for _, addr in email.utils.getaddresses(values) if addr]
 
 
-def _images(attachments: list[dict[str, Any]]) -> list[str]:
+def _images(attachments: list[dict[str, Any]]) -> list[ImagePart]:
     return [
-        str(att.get("filename") or att.get("mail_content_type"))
+        ImagePart(
+            str(att.get("filename") or att.get("mail_content_type")),
+            kind,
+            str(att.get("payload") or ""),
+            bool(att.get("binary")),
+        )
         for att in attachments
-        if str(att.get("mail_content_type", "")).lower().startswith("image/")
+        if (kind := str(att.get("mail_content_type", "")).lower()).startswith("image/")
     ]
 
 

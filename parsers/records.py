@@ -17,8 +17,11 @@ from typing import Any
 class Reason(StrEnum):
     """Why an email needs a person: the review queue's small, documented vocabulary.
 
-    The first five mean the email gave no code row. `unpaired_codes` and `ambiguous_period`
-    come with rows that are written anyway, but with a video or a period left blank.
+    The first five mean the email gave no code row. The others come with rows that are
+    written anyway: a video or a period left blank (`unpaired_codes`, `ambiguous_period`), a
+    code read off a screenshot for a person to check (`code_from_screenshot`), or TikTok's
+    verdict that the code will not run an ad (`tiktok_rejected`, `wrong_video`,
+    `video_unavailable`, `expired_on_arrival`): ops ask the creator for a new code.
     """
 
     NO_CODE_FOUND = "no_code_found"
@@ -29,6 +32,30 @@ class Reason(StrEnum):
     UNPAIRED_CODES = "unpaired_codes"
     AMBIGUOUS_PERIOD = "ambiguous_period"
     PARSER_ERROR = "parser_error"  # a bug in sparkcodes; the email is kept for review
+    CODE_FROM_SCREENSHOT = "code_from_screenshot"
+    TIKTOK_REJECTED = "tiktok_rejected"
+    WRONG_VIDEO = "wrong_video"
+    VIDEO_UNAVAILABLE = "video_unavailable"
+    EXPIRED_ON_ARRIVAL = "expired_on_arrival"
+
+
+class CodeSource(StrEnum):
+    """Where a row's `spark_code` was read: typed text, or OCR of a screenshot."""
+
+    TEXT = "text"
+    SCREENSHOT = "screenshot"
+
+
+class TikTokStatus(StrEnum):
+    """A code row's `tiktok_status`: TikTok's verdict (pipeline/tiktok/verdicts.py), or
+    `unverified` until it has given one (no `[tiktok]`, or a temporary failure)."""
+
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    VIDEO_UNAVAILABLE = "video_unavailable"
+    WRONG_VIDEO = "wrong_video"
+    REJECTED = "rejected"
+    UNVERIFIED = "unverified"
 
 
 class ReviewStatus(StrEnum):
@@ -110,6 +137,8 @@ class DurationSource(StrEnum):
     NONE = ""
     # A stated period counted from when the email arrived: it carried no Date header.
     STATED_FROM_ARRIVAL = "stated_from_arrival"
+    # TikTok's own auth_end_time: it wins over what the email said.
+    TIKTOK = "tiktok"
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -150,6 +179,16 @@ class CodeRow:
     authorized_at: datetime | None
     expires_at: datetime | None
     identity: MessageIdentity
+    code_source: CodeSource = CodeSource.TEXT
+    tiktok_status: TikTokStatus = TikTokStatus.UNVERIFIED
+    tiktok_detail: str | None = None  # TikTok's code and message when not active
+    tiktok_item_id: str | None = None
+    tiktok_name: str | None = None
+    checked_at: datetime | None = None
+    ad_account: str | None = None  # "added", "failed: <message>", or blank
+    # Not a column: other codes a screenshot's read may be, most likely first (`spark_code`
+    # is the first), for TikTok to settle (issue 13).
+    candidates: tuple[str, ...] = ()
 
     def as_record(self) -> dict[str, Any]:
         """The flat, JSON-ready form, with columns in `CODE_COLUMNS` order."""
@@ -159,6 +198,8 @@ class CodeRow:
             "spark_code": self.spark_code,
             "duration_days": self.duration_days,
             "duration_source": str(self.duration_source),
+            "tiktok_status": str(self.tiktok_status),
+            "tiktok_detail": self.tiktok_detail,
             "creator_email": ident.creator_email,
             "creator_name": ident.creator_name,
             "creator_handle": self.creator_handle,
@@ -171,6 +212,11 @@ class CodeRow:
             "message_id": ident.message_id,
             "received_at": _iso(ident.received_at),
             "source": ident.source,
+            "code_source": str(self.code_source),
+            "tiktok_item_id": self.tiktok_item_id,
+            "tiktok_name": self.tiktok_name,
+            "checked_at": _iso(self.checked_at),
+            "ad_account": self.ad_account,
         }
 
     def with_default_duration(self, days: int) -> CodeRow:
@@ -223,6 +269,8 @@ CODE_COLUMNS: tuple[str, ...] = (
     "duration_days",
     "duration_source",
     "expiry_status",  # active / expiring / expired, kept current by the sinks
+    "tiktok_status",  # TikTok's verdict (TikTokStatus); unverified until it gave one
+    "tiktok_detail",
     "creator_email",
     "creator_name",
     "creator_handle",
@@ -235,6 +283,11 @@ CODE_COLUMNS: tuple[str, ...] = (
     "message_id",
     "received_at",
     "source",
+    "code_source",  # text / screenshot
+    "tiktok_item_id",
+    "tiktok_name",
+    "checked_at",
+    "ad_account",
 )
 FAILURE_COLUMNS: tuple[str, ...] = (
     "failure_id",

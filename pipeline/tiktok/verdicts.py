@@ -29,20 +29,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
+
+from parsers.records import TikTokStatus
 
 from .answers import PostInfo, Refusal, Unchecked
 
 __all__ = ["TikTokStatus", "Verdict", "judge"]
-
-
-class TikTokStatus(StrEnum):
-    ACTIVE = "active"
-    EXPIRED = "expired"
-    VIDEO_UNAVAILABLE = "video_unavailable"
-    WRONG_VIDEO = "wrong_video"
-    REJECTED = "rejected"
-    UNVERIFIED = "unverified"
 
 
 @dataclass(frozen=True, slots=True)
