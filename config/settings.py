@@ -116,6 +116,53 @@ class SheetsSettings(_Section):
         return None if value == "" else value
 
 
+class TikTokSettings(_Section):
+    """`[tiktok]`: check every code with TikTok's Business API (and optionally add good posts
+    to the ad account). Absent, sparkcodes sends no request to TikTok at all."""
+
+    advertiser_id: str
+    access_token_env: str | None = None
+    access_token_file: Path | None = None
+    authorize: Annotated[bool, Field(strict=True)] = False
+    max_requests_per_second: Annotated[float, Field(gt=0, le=50, strict=True)] = 10.0
+    endpoint: str | None = None  # an emulator's base URL; SPARKCODES_TIKTOK_ENDPOINT also works
+
+    @field_validator("advertiser_id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: object) -> object:
+        # A bare number in TOML is the same id; the API wants it as text either way.
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("advertiser_id")
+    @classmethod
+    def _digits(cls, value: str) -> str:
+        value = value.strip()
+        if not value.isdigit():
+            raise ValueError(
+                f"advertiser_id must be TikTok's advertiser id (digits), not {value!r}"
+            )
+        return value
+
+    @field_validator("access_token_env", "access_token_file", "endpoint", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _one_token(self) -> TikTokSettings:
+        if bool(self.access_token_env) == bool(self.access_token_file):
+            raise ValueError(
+                "set one of access_token_env (a variable name) or access_token_file for the "
+                "TikTok access token"
+            )
+        return self
+
+    @property
+    def effective_endpoint(self) -> str | None:
+        """The base URL to call: the config's, else SPARKCODES_TIKTOK_ENDPOINT, else TikTok's."""
+        return self.endpoint or os.environ.get("SPARKCODES_TIKTOK_ENDPOINT") or None
+
+
 class CampaignRule(_Section):
     name: str
     subject_tag: str | None = None
@@ -159,6 +206,7 @@ class Settings(_Section):
     local: LocalSettings = LocalSettings()
     csv: CsvSettings | None = CsvSettings()
     sheets: SheetsSettings | None = None
+    tiktok: TikTokSettings | None = None
     state: StateSettings = StateSettings()
     watch: WatchSettings = WatchSettings()
     parsing: ParsingSettings = ParsingSettings()
@@ -225,6 +273,8 @@ class Settings(_Section):
             update["csv"] = paths(self.csv, "path", "failures_path")
         if self.sheets is not None:
             update["sheets"] = paths(self.sheets, "credentials_file")
+        if self.tiktok is not None:
+            update["tiktok"] = paths(self.tiktok, "access_token_file")
         return self.model_copy(update=update)
 
 

@@ -1,8 +1,9 @@
 """`sparkcodes check`: try every part of a config the way a run would, one sentence each.
 
 Nothing is written and no mail is marked: IMAP is logged in to and the folder selected, local
-paths are opened, the CSV files and their folder are tested for writing, and the spreadsheet
-is read. Each check is reported on its own, so one that breaks never hides the others.
+paths are opened, the CSV files and their folder are tested for writing, the spreadsheet is
+read, and with [tiktok] one read-only request asks TikTok about a probe code. Each check is
+reported on its own, so one that breaks never hides the others.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from config.errors import SparkcodesError
 from config.settings import Settings
-from pipeline.wiring import sheets_sink
+from pipeline.wiring import sheets_sink, tiktok_client
 from sinks import SinkError
 from sources import SourceError
 from sources.files import check_path
@@ -49,6 +51,8 @@ def _checks(settings: Settings) -> Iterator[tuple[str, Callable[[], Iterator[Che
         yield "csv", lambda: _csv(settings)
     if settings.sheets is not None:
         yield "sheets", lambda: _sheets(settings)
+    if settings.tiktok is not None:
+        yield "tiktok", lambda: _tiktok(settings)
     yield "state", lambda: _state(settings)
 
 
@@ -127,6 +131,30 @@ def _sheets(settings: Settings) -> Iterator[Check]:
         yield Check("sheets", True, f"spreadsheet {sink.key} is readable{note}")
     except SinkError as exc:
         yield Check("sheets", False, str(exc))
+
+
+def _tiktok(settings: Settings) -> Iterator[Check]:
+    """One read-only request (``/tt_video/info/`` for a probe code): TikTok refusing the probe
+    proves the token, scope 690 and the advertiser; a run-wide error names what to fix."""
+    tiktok = settings.tiktok
+    assert tiktok is not None
+    try:
+        with tiktok_client(settings) as client:
+            client.check()
+    except SparkcodesError as exc:
+        yield Check("tiktok", False, str(exc))
+        return
+    where = tiktok.effective_endpoint or "TikTok"
+    note = (
+        "; authorize = true also needs scope 691, checked at the first authorize"
+        if tiktok.authorize
+        else ""
+    )
+    yield Check(
+        "tiktok",
+        True,
+        f"{where} accepts the access token for advertiser {tiktok.advertiser_id} (scope 690){note}",
+    )
 
 
 def _state(settings: Settings) -> Iterator[Check]:

@@ -8,6 +8,7 @@ idempotent), a crash after it loses nothing.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -26,6 +27,18 @@ CREATE TABLE IF NOT EXISTS cursors (
 CREATE TABLE IF NOT EXISTS messages (
     message_id TEXT PRIMARY KEY,
     processed_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tiktok_codes (
+    spark_code TEXT PRIMARY KEY,
+    tiktok_status TEXT NOT NULL,
+    checked_at TEXT,
+    ad_account TEXT,
+    record TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );
 """
 # The review queue keeps the columns the sinks write (FAILURE_TABLE), and beside them which
@@ -220,3 +233,114 @@ class State:
                 if cur.rowcount:
                     changed.append(failure_id)
         return changed
+
+    # -- TikTok: what was checked, and the authorize journal ---------------------------------
+    #
+    # One row per Spark code: its last TikTok status, and the code row as last written
+    # (`record`, CodeRow.as_record) so `verify` can rewrite it in every sink without reading
+    # a sink. `ad_account` is the authorize journal (pipeline/tiktok/authorize.py): blank,
+    # "attempted" (written before the POST), "added" or "failed: ...". These are facts about
+    # a code that TikTok gave, written as soon as they are known; the mail's progress is still
+    # committed last (`commit`). Each write is its own transaction, synchronous=FULL: durable
+    # before the next request goes out.
+
+    def tiktok_record(self, records: Iterable[Mapping[str, Any]]) -> None:
+        """Keep each code's row and status; the journal entry is left as it is."""
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        rows = [
+            (
+                str(r["spark_code"]),
+                str(r.get("tiktok_status") or "unverified"),
+                r.get("checked_at") or None,
+                json.dumps(dict(r), ensure_ascii=False, default=str),
+                now,
+            )
+            for r in records
+        ]
+        try:
+            with self._db:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany(
+                    "INSERT INTO tiktok_codes (spark_code, tiktok_status, checked_at, record,"
+                    " updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(spark_code) DO UPDATE SET"
+                    " tiktok_status = excluded.tiktok_status,"
+                    " checked_at = coalesce(excluded.checked_at, tiktok_codes.checked_at),"
+                    " record = excluded.record, updated_at = excluded.updated_at",
+                    rows,
+                )
+        except sqlite3.Error as exc:
+            raise StateError(f"cannot write state file {self.path}: {exc}") from exc
+
+    def tiktok_rows(self, statuses: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """Stored code rows (as records), those with one of `statuses` (all with None),
+        each with its journal entry as `ad_account` when there is one."""
+        query = "SELECT record, ad_account FROM tiktok_codes"
+        args: tuple[str, ...] = ()
+        if statuses is not None:
+            wanted = tuple(dict.fromkeys(statuses))
+            query += f" WHERE tiktok_status IN ({','.join('?' * len(wanted))})"
+            args = wanted
+        out = []
+        for record, journal in self._db.execute(query + " ORDER BY spark_code", args):
+            row = json.loads(record)
+            if journal and journal != "attempted":
+                row["ad_account"] = journal
+            out.append(row)
+        return out
+
+    def tiktok_count(self, status: str) -> int:
+        row = self._db.execute(
+            "SELECT count(*) FROM tiktok_codes WHERE tiktok_status = ?", (status,)
+        ).fetchone()
+        return int(row[0])
+
+    def journal_state(self, spark_code: str) -> str | None:
+        row = self._db.execute(
+            "SELECT ad_account FROM tiktok_codes WHERE spark_code = ?", (spark_code,)
+        ).fetchone()
+        return str(row[0]) if row and row[0] else None
+
+    def journal_write(self, spark_code: str, value: str) -> None:
+        """One journal entry, committed (and synced) before this returns."""
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        try:
+            with self._db:
+                self._db.execute(
+                    "INSERT INTO tiktok_codes (spark_code, tiktok_status, ad_account, record,"
+                    " updated_at) VALUES (?, 'active', ?, ?, ?) ON CONFLICT(spark_code) DO UPDATE"
+                    " SET ad_account = excluded.ad_account, updated_at = excluded.updated_at",
+                    (spark_code, value, json.dumps({"spark_code": spark_code}), now),
+                )
+        except sqlite3.Error as exc:
+            raise StateError(f"cannot write state file {self.path}: {exc}") from exc
+
+    def meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        try:
+            with self._db:
+                self._db.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (key, value),
+                )
+        except sqlite3.Error as exc:
+            raise StateError(f"cannot write state file {self.path}: {exc}") from exc
+
+
+class StateJournal:
+    """The authorize journal (pipeline/tiktok/authorize.py's protocol) kept in the state."""
+
+    def __init__(self, state: State) -> None:
+        self.state_db = state
+
+    def state(self, spark_code: str) -> str | None:
+        return self.state_db.journal_state(spark_code)
+
+    def record_attempt(self, spark_code: str) -> None:
+        self.state_db.journal_write(spark_code, "attempted")
+
+    def record_result(self, spark_code: str, ad_account: str) -> None:
+        self.state_db.journal_write(spark_code, ad_account)

@@ -36,8 +36,13 @@ def watch(
     lock_path: Path,
     stop: threading.Event,
     report: Callable[[str], None],
+    *,
+    after_sync: Callable[[], str | None] | None = None,
 ) -> None:
     """Run until `stop` is set; raises only errors a person must fix.
+
+    `after_sync` runs after each sync pass, under the same lock (the daily TikTok re-check,
+    pipeline/verify.py's `daily_verify`); a line it returns is reported.
 
     The run lock is held for each sync pass, not while idling, so `reprocess`, `resolve` and
     a cron `run` can take their turn. The secret is read at every connect: an OAuth2 access
@@ -50,7 +55,7 @@ def watch(
         try:
             with Mailbox(imap, read_secret(imap)) as mailbox:
                 failures = 0
-                _session(mailbox, settings, job, lock_path, stop, report)
+                _session(mailbox, settings, job, lock_path, stop, report, after_sync)
         except TransientError as exc:
             failures += 1
             delay = backoff(failures, settings.watch.max_backoff_seconds)
@@ -65,14 +70,18 @@ def _session(
     lock_path: Path,
     stop: threading.Event,
     report: Callable[[str], None],
+    after_sync: Callable[[], str | None] | None = None,
 ) -> None:
     idle = mailbox.supports_idle()
     while not stop.is_set():
         try:
             with RunLock(lock_path):
                 summary: Summary = sync(imap_source(settings, mailbox), job)
+                extra = after_sync() if after_sync is not None else None
             if summary.fetched:
                 report(summary.line())
+            if extra:
+                report(extra)
         except AlreadyRunning:
             report("another sparkcodes command holds the lock; syncing on the next wake-up")
         if idle:

@@ -12,6 +12,11 @@ from parsers.extract import Campaign, Options
 from pipeline.review import ReviewStore
 from pipeline.run import Job
 from pipeline.state import State
+from pipeline.tiktok.access import TokenSetupError, read_token
+from pipeline.tiktok.client import Client
+from pipeline.tiktok.client import RetryPolicy as TikTokRetry
+from pipeline.tiktok.enricher import TikTokCheck
+from pipeline.tiktok.ratelimit import RateLimiter
 from sinks import Sink
 from sinks.csv import CsvSink
 from sinks.sheets import RetryPolicy, SheetsSink, make_client, service_account_email
@@ -20,6 +25,8 @@ from sources.imap import ImapSource, Mailbox
 
 
 def make_job(settings: Settings, state: State | None, *, full: bool = False) -> Job:
+    """The job a sync runs; with `[tiktok]`, TikTok's check is its enricher (`tiktok_of`)."""
+    check = tiktok_check(settings, state)
     return Job(
         # A CSV that earlier runs wrote and that is now missing stops the run (exit 2) rather
         # than starting a file with only this run's rows; `--full` writes it again.
@@ -29,8 +36,42 @@ def make_job(settings: Settings, state: State | None, *, full: bool = False) -> 
         options=parsing_options(settings),
         state=state,
         store=review_store(settings),
+        enrichers=[check] if check is not None else [],
         full=full,
     )
+
+
+# How long TikTok requests keep trying; tests shorten it.
+TIKTOK_RETRY = TikTokRetry()
+
+
+def tiktok_client(settings: Settings) -> Client:
+    """One client (and rate limiter) for the whole run; reads the token now, so a missing
+    one stops the command before any mail is read."""
+    tiktok = settings.tiktok
+    assert tiktok is not None
+    try:
+        return Client(
+            tiktok.advertiser_id,
+            read_token(tiktok),
+            endpoint=tiktok.effective_endpoint,
+            limiter=RateLimiter(per_second=tiktok.max_requests_per_second),
+            retry=TIKTOK_RETRY,
+        )
+    except ValueError as exc:  # the token holds spaces: say so without showing it
+        raise TokenSetupError(f"the TikTok access token cannot be used: {exc}") from None
+
+
+def tiktok_check(settings: Settings, state: State | None) -> TikTokCheck | None:
+    """TikTok's check as the run's enricher, or None without `[tiktok]` (no request, ever)."""
+    if settings.tiktok is None:
+        return None
+    return TikTokCheck(tiktok_client(settings), state, authorize=settings.tiktok.authorize)
+
+
+def tiktok_of(job: Job) -> TikTokCheck | None:
+    """The job's TikTok step, for what a command does after the sync."""
+    return next((e for e in job.enrichers if isinstance(e, TikTokCheck)), None)
 
 
 def imap_source(settings: Settings, mailbox: Mailbox) -> ImapSource:

@@ -208,7 +208,35 @@ def combine(current: Mapping[str, str], incoming: Record) -> Record:
     for c in _FACTS:
         if not out[c]:
             out[c] = current.get(c, "") or incoming[c]
+    _tiktok_facts(current, incoming, out)
     return out
+
+
+# TikTok's word on a code; the later check (`checked_at`) wins, whichever email carried it.
+_TIKTOK = ("tiktok_status", "tiktok_detail", "tiktok_item_id", "tiktok_name", "checked_at")
+# With duration_source = "tiktok", TikTok's auth_end_time is the expiry: it goes with the check.
+_TIKTOK_PERIOD = ("duration_source", "expires_at")
+
+
+def _tiktok_facts(current: Mapping[str, str], incoming: Mapping[str, str], out: Record) -> None:
+    """TikTok's facts in `out`: from the newer check (`checked_at`; the incoming one on a tie),
+    so a re-check replaces them and an email replayed later (unchecked, or checked earlier)
+    never blanks or undoes them. `ad_account` is never blanked: "added" stays added."""
+    theirs = _instant(current.get("checked_at", ""))
+    ours = _instant(incoming.get("checked_at", ""))
+    if theirs is not None and (ours is None or theirs > ours):
+        source = current
+    elif ours is not None:
+        source = incoming
+    else:
+        source = None  # neither checked: the row as the email rule made it
+    if source is not None:
+        for c in _TIKTOK:
+            out[c] = source.get(c, "")
+        if source.get("duration_source") == "tiktok":
+            for c in _TIKTOK_PERIOD:
+                out[c] = source.get(c, "")
+    out["ad_account"] = incoming.get("ad_account") or current.get("ad_account", "")
 
 
 def sent_later_or_same(current: Mapping[str, str], incoming: Mapping[str, str]) -> bool:

@@ -21,15 +21,18 @@ import config
 from config.settings import Settings
 from config.starter import Answers, render
 from parsers.extract import Options, extract
+from parsers.records import TikTokStatus
 from pipeline.check import run_checks
 from pipeline.cli import review
 from pipeline.cli.errors import EXIT_CANNOT_RUN, EXIT_OK, EXIT_REVIEW, CannotRun, clean_errors
 from pipeline.cli.options import config_option
 from pipeline.lock import RunLock
-from pipeline.run import Summary, sync
+from pipeline.run import Job, Summary, sync
 from pipeline.state import State
+from pipeline.tiktok.access import exchange_auth_code
+from pipeline.verify import VerifySummary, daily_verify, mark_done, verify_stored
 from pipeline.watch import watch as watch_loop
-from pipeline.wiring import imap_source, lock_path, make_job, parsing_options
+from pipeline.wiring import imap_source, lock_path, make_job, parsing_options, tiktok_of
 from sources.files import FilesSource, read_paths
 from sources.imap import Mailbox, read_secret
 
@@ -108,9 +111,32 @@ def run(config_path: Path | None, full: bool) -> None:
     with clean_errors():
         settings = config.load(config_path)
         with RunLock(lock_path(settings)), State(settings.state_path) as state:
-            summary = _sync_once(settings, state, full=full)
-    click.echo(summary.line())
-    sys.exit(EXIT_REVIEW if summary.failures else EXIT_OK)
+            job = make_job(settings, state, full=full)
+            summary = _sync_once(settings, state, full=full, job=job)
+            left = _tiktok_after_sync(state, job, summary.line())
+    sys.exit(EXIT_REVIEW if summary.failures or left else EXIT_OK)
+
+
+def _tiktok_after_sync(state: State, job: Job, line: str) -> int:
+    """Print the run's summary; with [tiktok], first re-check the codes still unverified
+    that no new email carried, then raise a run-wide TikTok error (exit 2) now that the sinks
+    hold what the emails gave. Returns how many codes are left unverified."""
+    check = tiktok_of(job)
+    if check is None:
+        click.echo(line)
+        return 0
+    again = VerifySummary()
+    if check.error is None:
+        again = verify_stored(
+            state, job.sinks, check, statuses=(TikTokStatus.UNVERIFIED,), skip=check.tried
+        )
+    left = state.tiktok_count(str(TikTokStatus.UNVERIFIED))
+    note = f"; tiktok: {left} unverified (the next run retries)" if left else ""
+    if again.checked:
+        note += f"; {again.line()} from earlier runs"
+    click.echo(line + note)
+    check.raise_if_stopped()
+    return left
 
 
 @main.command()
@@ -134,14 +160,97 @@ def watch(config_path: Path | None) -> None:
         signal.signal(signal.SIGINT, on_signal)
         with State(settings.state_path) as state:
             click.echo(f"watching {settings.imap.folder} on {settings.imap.host}", err=True)
+            job = make_job(settings, state)
             watch_loop(
                 settings,
-                make_job(settings, state),
+                job,
                 lock_path(settings),
                 stop,
                 lambda line: click.echo(line, err=True),
+                after_sync=lambda: daily_verify(state, job),
             )
     click.echo("stopped", err=True)
+
+
+@main.command()
+@config_option
+@click.option(
+    "--all", "every", is_flag=True, help="Re-check every code, not only active and unverified ones."
+)
+def verify(config_path: Path | None, every: bool) -> None:
+    """Re-check codes with TikTok and update their rows in every sink; print a summary.
+
+    Checks codes that are active or unverified (with --all: every code). Meant for a daily
+    cron job or timer; `watch` runs it once a day by itself. Exits 0 when every code got
+    TikTok's verdict, 1 when some are left unverified, 2 when it could not run.
+    """
+    with clean_errors():
+        settings = config.load(config_path)
+        if settings.tiktok is None:
+            raise CannotRun("verify needs a [tiktok] section in the config")
+        with RunLock(lock_path(settings)), State(settings.state_path) as state:
+            job = make_job(settings, state)
+            check = tiktok_of(job)
+            assert check is not None
+            result = verify_stored(state, job.sinks, check, every=every)
+            mark_done(state)
+            left = f"; {result.unverified_left} unverified" if result.unverified_left else ""
+            click.echo(result.line() + left)
+            check.raise_if_stopped()
+    sys.exit(EXIT_REVIEW if result.unverified_left else EXIT_OK)
+
+
+@main.command("tiktok-token")
+@click.option("--app-id", required=True, help="Your developer app's id (TikTok for Business).")
+@click.option(
+    "--auth-code",
+    required=True,
+    help="The auth_code from the redirect after the advertiser's consent (1 hour, single use).",
+)
+@click.option(
+    "--secret-env",
+    default="SPARKCODES_TIKTOK_APP_SECRET",
+    show_default=True,
+    help="Environment variable holding the app's secret.",
+)
+@click.option(
+    "--endpoint",
+    default=None,
+    help="Another base URL than TikTok's (an emulator); or SPARKCODES_TIKTOK_ENDPOINT.",
+)
+def tiktok_token(app_id: str, auth_code: str, secret_env: str, endpoint: str | None) -> None:
+    """Exchange the consent redirect's auth code for a long-term TikTok access token.
+
+    Prints the token alone on stdout (redirect it to a file, or into a secret store) and
+    what to put in the config on stderr.
+    """
+    with clean_errors():
+        secret = os.environ.get(secret_env, "").strip()
+        if not secret:
+            raise CannotRun(f"environment variable {secret_env} holds no app secret")
+        grant = exchange_auth_code(
+            app_id,
+            secret,
+            auth_code,
+            endpoint=endpoint or os.environ.get("SPARKCODES_TIKTOK_ENDPOINT"),
+        )
+    click.echo(grant.access_token)
+    ids = ", ".join(grant.advertiser_ids) or "none listed"
+    scopes = set(grant.scopes)
+    missing = [str(s) for s in (690, 691) if s not in scopes]
+    advice = [
+        f"advertisers that authorized the app: {ids}",
+        "put the token in an environment variable (or a file) and add to the config:",
+        "  [tiktok]",
+        f'  advertiser_id = "{grant.advertiser_ids[0] if grant.advertiser_ids else "..."}"',
+        '  access_token_env = "SPARKCODES_TIKTOK_TOKEN"   # or access_token_file = "..."',
+    ]
+    if scopes and missing:
+        advice.append(
+            f"note: the token lacks scope {' and '.join(missing)} (690 checks codes, 691 adds "
+            "them to the ad account); grant it to the app and authorize again"
+        )
+    click.echo("\n".join(advice), err=True)
 
 
 @main.command()
@@ -260,8 +369,8 @@ def init(output: Path, force: bool, port: int | None, **answers: str | None) -> 
     click.echo(f"wrote {output}; next: sparkcodes check --config {output}")
 
 
-def _sync_once(settings: Settings, state: State, *, full: bool) -> Summary:
-    job = make_job(settings, state, full=full)
+def _sync_once(settings: Settings, state: State, *, full: bool, job: Job | None = None) -> Summary:
+    job = job or make_job(settings, state, full=full)
     if settings.imap is not None:
         secret = read_secret(settings.imap)
         with Mailbox(settings.imap, secret) as mailbox:

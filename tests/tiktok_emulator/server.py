@@ -9,7 +9,7 @@ Usage::
 
 ``emu.base_url`` (``http://127.0.0.1:<port>``) replaces ``https://business-api.tiktok.com``.
 Endpoints (under ``/open_api/v1.3``): ``GET /tt_video/info/``, ``POST /tt_video/authorize/``,
-``GET /tt_video/list/``. Like TikTok: every answer is HTTP 200 with ``code``, ``message``,
+``GET /tt_video/list/``, and ``POST /oauth2/access_token/`` (``issue_auth_code``). Like TikTok: every answer is HTTP 200 with ``code``, ``message``,
 ``request_id`` and ``data``; the ``Access-Token`` header is checked (40104 missing, 40105
 unknown or revoked, 40102 expired); scopes 690 (info) and 691 (authorize, list) answer 40001
 when missing; more than ``qps`` requests in any sliding second, or ``per_minute`` in any
@@ -54,6 +54,7 @@ PREFIX = "/open_api/v1.3"
 INFO = "/tt_video/info/"
 AUTHORIZE = "/tt_video/authorize/"
 LIST = "/tt_video/list/"
+OAUTH = "/oauth2/access_token/"
 SCOPE = {INFO: 690, AUTHORIZE: 691, LIST: 691}
 METHOD = {INFO: "GET", AUTHORIZE: "POST", LIST: "GET"}
 
@@ -200,6 +201,10 @@ class TikTokEmulator:
         self.throttled: list[float] = []  # arrival times of requests refused with 40100
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        # The developer app and the consent redirect's auth codes (oauth2/access_token).
+        self.app_id = "7100000000000000042"
+        self.app_secret = "emulator-app-secret-9d2c"
+        self._auth_codes: dict[str, bool] = {}  # auth code -> already exchanged
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -289,6 +294,13 @@ class TikTokEmulator:
                 self._account.append(auth_code)
 
     # ------------------------------------------------------------------ tokens and faults
+
+    def issue_auth_code(self) -> str:
+        """An auth code as the consent redirect carries it: exchanged once for ``token``."""
+        with self._lock:
+            code = f"{self._rng.getrandbits(160):040x}"
+            self._auth_codes[code] = False
+            return code
 
     def revoke_token(self, token: str | None = None) -> None:
         with self._lock:
@@ -407,6 +419,8 @@ class TikTokEmulator:
         token: str | None,
         body: Any,
     ) -> _Answer:
+        if path == OAUTH and method == "POST":
+            return self._exchange(body)
         if path not in METHOD:
             return _Answer(404, b"<html><body>404 Not Found</body></html>")
         if METHOD[path] != method:
@@ -469,6 +483,26 @@ class TikTokEmulator:
         if path == AUTHORIZE:
             return self._authorize(str(params.get("auth_code") or ""))
         return self._list(params)
+
+    def _exchange(self, body: Any) -> _Answer:
+        """POST /oauth2/access_token/ {app_id, secret, auth_code}: no Access-Token header."""
+        if not isinstance(body, dict):
+            return self._envelope(40002, "Invalid JSON body")
+        if str(body.get("app_id") or "") != self.app_id or body.get("secret") != self.app_secret:
+            return self._envelope(40001, "app_id or secret is invalid")
+        code = str(body.get("auth_code") or "")
+        if self._auth_codes.get(code) is not False:
+            return self._envelope(40002, "auth_code is invalid or has been used")
+        self._auth_codes[code] = True
+        return self._envelope(
+            0,
+            "OK",
+            {
+                "access_token": self.token,
+                "advertiser_ids": [self.advertiser_id],
+                "scope": sorted(self._tokens[self.token].scopes),
+            },
+        )
 
     def _lookup(self, auth_code: str) -> EmulatedCode | _Answer:
         if not auth_code:
