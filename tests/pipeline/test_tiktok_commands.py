@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 import config
 from config.settings import ConfigError
+from config.settings import parse as parse_settings
 from pipeline.cli import main
 from tests.pipeline.cli_helpers import sparkcodes
 from tests.pipeline.mailgen import code_for
@@ -188,7 +189,7 @@ def test_the_demo_config_stays_offline_and_the_example_shows_tiktok() -> None:
     section = "\n".join(
         line.removeprefix("# ") for line in block.splitlines() if "access_token_file" not in line
     )
-    settings = config.parse(tomllib.loads('[local]\npaths = ["x"]\n' + section))
+    settings = parse_settings(tomllib.loads('[local]\npaths = ["x"]\n' + section))
     assert settings.tiktok is not None and settings.tiktok.authorize is False
 
 
