@@ -144,7 +144,8 @@ def _tiktok_after_sync(state: State, job: Job, line: str) -> int:
 def watch(config_path: Path | None) -> None:
     """Stay connected and sync as mail arrives (IMAP IDLE, else polling) until stopped.
 
-    Reconnects with backoff after network errors; stops cleanly on SIGTERM or Ctrl-C.
+    Reconnects with backoff after network errors; stops cleanly on SIGTERM or Ctrl-C. With
+    [tiktok], re-checks the stored codes once a day, as `verify` does.
     """
     with clean_errors():
         settings = config.load(config_path)

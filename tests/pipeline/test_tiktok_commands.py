@@ -218,3 +218,29 @@ def test_the_columns_land_in_the_sheet(
     )
     assert row["checked_at"] and row["tiktok_item_id"] == "7300000000000000000"
     assert {"tiktok_detail", "code_source", "ad_account"} <= set(header)
+
+
+def test_watch_rechecks_once_a_day(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.state import State
+    from pipeline.verify import LAST_VERIFY, daily_verify
+    from pipeline.wiring import make_job
+
+    code = project.code(0)
+    project.code(1)
+    project.mail(0, 1)
+    assert project.cli("run").exit_code == 0
+    monkeypatch.setenv(TOKEN_ENV, project.emu.token)
+    settings = config.load(project.config)
+    project.emu.set_state(code, VIDEO_DELETED)
+    with State(settings.state_path) as state:
+        job = make_job(settings, state)
+        line = daily_verify(state, job)  # never verified yet: due
+        assert line is not None and "active 1, video_unavailable 1" in line
+        sent = len(project.emu.requests)
+        assert daily_verify(state, job) is None  # done today
+        assert len(project.emu.requests) == sent
+        state.set_meta(LAST_VERIFY, "2026-01-01T00:00:00+00:00")  # a day (and more) later
+        project.emu.revoke_token()
+        with pytest.raises(Exception, match="get a new token"):
+            daily_verify(state, job)
+    assert project.codes().loc[code, "tiktok_status"] == "video_unavailable"
