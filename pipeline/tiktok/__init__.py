@@ -6,7 +6,10 @@ account (``/tt_video/authorize/``, ``/tt_video/list/``). Standalone pieces the r
 - ``verdicts.judge``: answer + linked video + now -> ``Verdict`` (pure);
 - ``verify.verify_codes``: many codes at the rate limit, a few in flight;
 - ``authorize.authorize_one``/``authorize_codes``: exactly-once authorize via a journal;
-- ``errors``: run-wide failures, transient vs terminal.
+- ``errors``: run-wide failures, transient vs terminal;
+- ``enricher.TikTokCheck``: the run's enricher and ``verify``'s engine (verdicts onto rows,
+  review items, screenshot candidates, authorize through the state's journal);
+- ``access``: the access token from the config, and ``tiktok-token``'s auth-code exchange.
 """
 
 from .answers import PostInfo, PostPage, Refusal, Unchecked, parse_time

@@ -204,20 +204,25 @@ class TikTokCheck:
         for key, shot in screenshots.items():
             if shot is not None:
                 verdicts[check_key(shot)] = resolved.get(key) or self._unchecked()
-        out: list[Extraction] = []
+        kept: list[list[CodeRow]] = []
+        unread: list[list[CodeRow]] = []
         for e, extraction in enumerate(batch):
-            rows: list[CodeRow] = []
-            unread: list[CodeRow] = []
+            kept.append([])
+            unread.append([])
             for r, row in enumerate(extraction.rows):
                 if (e, r) not in screenshots:
-                    rows.append(row)
+                    kept[e].append(row)
                 elif (found_row := screenshots[(e, r)]) is not None:
-                    rows.append(found_row)
+                    kept[e].append(found_row)
                 else:
-                    unread.append(row)
-            settled = self.settle(rows, verdicts)
+                    unread[e].append(row)
+        # One settle for the whole batch: one state transaction, not one per email.
+        settled = iter(self.settle([row for rows in kept for row in rows], verdicts))
+        out: list[Extraction] = []
+        for e, extraction in enumerate(batch):
+            rows = [next(settled) for _ in kept[e]]
             read = any(k[0] == e for k in resolved)
-            out.append(self._reviewed(extraction, settled, verdicts, read=read, unread=unread))
+            out.append(self._reviewed(extraction, rows, verdicts, read=read, unread=unread[e]))
         return out
 
     def raise_if_stopped(self) -> None:
@@ -228,8 +233,11 @@ class TikTokCheck:
     # ------------------------------------------------------------------ helpers
 
     def _stop(self, exc: BaseException) -> None:
+        """Remember a run-wide TikTok error; any other terminal error (the state file) is
+        not TikTok's and stops the batch at once."""
+        if not isinstance(exc, TikTokError):
+            raise exc
         if self.error is None:
-            assert isinstance(exc, TikTokError)
             self.error = exc
 
     def _unchecked(self) -> Verdict:
