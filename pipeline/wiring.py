@@ -25,8 +25,12 @@ from sources.imap import ImapSource, Mailbox
 
 
 def make_job(settings: Settings, state: State | None, *, full: bool = False) -> Job:
-    """The job a sync runs; with `[tiktok]`, TikTok's check is its enricher (`tiktok_of`)."""
-    check = tiktok_check(settings, state)
+    """The job a sync runs; with `[tiktok]`, TikTok's check is its enricher (`tiktok_of`).
+
+    A job without a state only lends its sinks (`resolve`, `expiring`): it gets no TikTok
+    check, so those commands never need the token (and the check keeps what it learns, and
+    its authorize journal, in the state)."""
+    check = tiktok_check(settings, state) if state is not None else None
     return Job(
         # A CSV that earlier runs wrote and that is now missing stops the run (exit 2) rather
         # than starting a file with only this run's rows; `--full` writes it again.

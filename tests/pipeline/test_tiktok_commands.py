@@ -244,3 +244,16 @@ def test_watch_rechecks_once_a_day(project: Project, monkeypatch: pytest.MonkeyP
         with pytest.raises(Exception, match="get a new token"):
             daily_verify(state, job)
     assert project.codes().loc[code, "tiktok_status"] == "video_unavailable"
+
+
+def test_commands_that_only_read_the_sinks_need_no_token(project: Project) -> None:
+    project.code(0)
+    project.mail(0)
+    assert project.cli("run").exit_code == 0
+    result = CliRunner().invoke(
+        main,
+        ["expiring", "--within", "60d", "--config", str(project.config)],
+        env={TOKEN_ENV: None},
+    )
+    assert result.exit_code == 0, result.output
+    assert code_for(0) in result.stdout
