@@ -206,3 +206,36 @@ def test_codes_written_before_tiktok_was_added_are_checked_once(
     assert sent == 2
     assert online.cli("run").exit_code == 0
     assert len(tiktok_emulator.requests) == sent
+
+
+def test_throttling_beyond_patience_leaves_codes_unverified(project: Project) -> None:
+    project.code(0)
+    project.mail(0)
+    project.emu.inject(code=40100, count=10_000, path_contains="info")
+    result = project.cli("run")
+    assert result.exit_code == 1, result.output
+    row = project.codes().loc[code_for(0)]
+    assert row["tiktok_status"] == "unverified" and "rate" in row["tiktok_detail"]
+
+
+def test_the_token_is_in_no_log_file_or_store(
+    project: Project, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    project.code(0)
+    project.code(1, CODE_DELETED)
+    project.mail(0, 1, 2)
+    project.emu.inject(code=50002, count=1, path_contains="info")
+    assert project.cli("run").exit_code == 1
+    project.emu.revoke_token()
+    project.mail(3)
+    result = project.cli("run")
+    assert result.exit_code == 2
+    token = project.emu.token
+    assert caplog.records and token not in caplog.text
+    assert token not in result.output
+    for path in project.root.rglob("*"):
+        if path.is_file():
+            assert token.encode() not in path.read_bytes(), path
