@@ -298,6 +298,8 @@ class TikTokCheck:
         for row in rows:
             verdict = verdicts[check_key(row)]
             reason = _REASON.get(verdict.tiktok_status) if verdict.answered else None
+            if reason is Reason.EXPIRED_ON_ARRIVAL and not _expired_on_arrival(row, verdict):
+                reason = None  # it ran out after the email came (a backfill): just expired
             if reason is not None:
                 why = verdict.tiktok_detail or str(verdict.tiktok_status)
                 notes.append((reason, f"{row.spark_code} is {verdict.tiktok_status} ({why})"))
@@ -313,6 +315,15 @@ class TikTokCheck:
             # Never neither: an email whose only row was a dropped guess keeps its item.
             failure = extraction.failure
         return Extraction(tuple(rows), failure)
+
+
+def _expired_on_arrival(row: CodeRow, verdict: Verdict) -> bool:
+    """Whether the code had already ended when its email arrived; when either time is
+    unknown, it counts as on arrival (a person looks rather than nobody)."""
+    received = row.identity.received_at
+    if verdict.auth_end_time is None or received is None:
+        return True
+    return verdict.auth_end_time <= received
 
 
 def _candidates(row: CodeRow) -> list[str]:

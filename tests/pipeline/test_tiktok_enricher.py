@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -159,7 +160,10 @@ def test_a_screenshot_read_during_an_outage_stays_for_review(
 def test_a_found_screenshot_code_that_expired_is_reviewed_as_such(
     check: TikTokCheck, tiktok_emulator: TikTokEmulator
 ) -> None:
-    true = tiktok_emulator.add_code(EXPIRED, auth_code=code_for(0), item_id=video_of(0)).auth_code
+    ended = datetime(2026, 10, 1, tzinfo=UTC)  # before the email came (2026-11-01)
+    true = tiktok_emulator.add_code(
+        EXPIRED, auth_code=code_for(0), item_id=video_of(0), auth_end=ended
+    ).auth_code
     (out,) = check.enrich([screenshot(0, [misread(true, 6), true])])
     assert out.rows[0].spark_code == true
     assert out.failure is not None and out.failure.reason is Reason.EXPIRED_ON_ARRIVAL

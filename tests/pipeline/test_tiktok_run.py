@@ -33,7 +33,8 @@ from tests.tiktok_emulator.state import (
 def test_every_status_lands_in_the_csv_with_review_items(project: Project) -> None:
     end = datetime.now(UTC).replace(microsecond=0) + timedelta(days=20)
     active = project.code(0, auth_end=end, tiktok_name="mia")
-    expired = project.code(1, EXPIRED, auth_end=datetime.now(UTC) - timedelta(days=1))
+    # Ended before its email came (mailgen's emails arrive on 2026-11-01): expired on arrival.
+    expired = project.code(1, EXPIRED, auth_end=datetime(2026, 10, 1, tzinfo=UTC))
     deleted_video = project.code(2, VIDEO_DELETED)
     private = project.code(3, VIDEO_PRIVATE)
     review = project.code(4, VIDEO_UNDER_REVIEW)
@@ -239,3 +240,16 @@ def test_the_token_is_in_no_log_file_or_store(
     for path in project.root.rglob("*"):
         if path.is_file():
             assert token.encode() not in path.read_bytes(), path
+
+
+def test_a_code_that_expired_after_its_email_came_is_not_for_review(project: Project) -> None:
+    # mailgen's emails arrived on 2026-11-01: one code ended before, one after that.
+    before = project.code(0, EXPIRED, auth_end=datetime(2026, 10, 30, tzinfo=UTC))
+    after = project.code(1, EXPIRED, auth_end=datetime(2026, 11, 20, tzinfo=UTC))
+    project.mail(0, 1)
+    assert project.cli("run").exit_code == 1
+    codes = project.codes()
+    assert set(codes.loc[[before, after], "tiktok_status"]) == {"expired"}
+    failures = project.failures()
+    assert list(failures["reason"]) == ["expired_on_arrival"]
+    assert before in failures["detail"].iloc[0]
