@@ -13,15 +13,18 @@ read once from a sink that can give rows back (`seed_from_sinks`).
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from parsers.records import Extraction, TikTokStatus
+from parsers.records import CodeRow, Extraction, Failure, Reason, ReviewStatus, TikTokStatus
 from pipeline.run import Job
 from pipeline.state import State
-from pipeline.tiktok.enricher import TikTokCheck, check_key, row_from_record
+from pipeline.tiktok.enricher import TikTokCheck, check_key, review_item, row_from_record
+from pipeline.tiktok.verdicts import Verdict
+from pipeline.tiktok.verify import CodeToCheck
 from sinks import Sink, StoredRows
 
 __all__ = ["VerifySummary", "daily_verify", "due", "mark_done", "seed_from_sinks", "verify_stored"]
@@ -31,6 +34,14 @@ LAST_VERIFY = "tiktok_last_verify"
 # What `verify` re-checks by default: codes that may still change for the worse (active) or
 # have no verdict yet. Expired, rejected... stay as they are unless --all.
 DEFAULT_STATUSES = (TikTokStatus.ACTIVE, TikTokStatus.UNVERIFIED)
+_TIKTOK_REASONS = frozenset(
+    {
+        Reason.TIKTOK_REJECTED,
+        Reason.WRONG_VIDEO,
+        Reason.VIDEO_UNAVAILABLE,
+        Reason.EXPIRED_ON_ARRIVAL,
+    }
+)
 
 
 @dataclass(slots=True)
@@ -39,6 +50,7 @@ class VerifySummary:
     statuses: Counter[str] = field(default_factory=Counter)
     unverified_left: int = 0
     added: int = 0
+    review: int = 0  # review items made for codes TikTok judged for the first time
 
     def line(self) -> str:
         if not self.checked:
@@ -47,6 +59,8 @@ class VerifySummary:
         text = f"tiktok: checked {self.checked} ({parts})"
         if self.added:
             text += f"; {self.added} in the ad account"
+        if self.review:
+            text += f"; {self.review} for review"
         return text
 
 
@@ -98,14 +112,46 @@ def verify_stored(
         answered = [r for r in rows if verdicts[check_key(r)].answered]
         settled = check.settle(answered, verdicts)
         if settled:
-            batch = [Extraction((row,), None) for row in settled]
+            batch = [
+                _first_verdict_review(state, old, row, verdicts)
+                for old, row in zip(answered, settled, strict=True)
+            ]
             for sink in sinks:
                 sink.write(batch)
+            items = [(e.failure, e) for e in batch if e.failure is not None]
+            if items:
+                state.commit([], failures=[(f.as_record(), 0) for f, _ in items])
+            summary.review = len(items)
         summary.checked = len(answered)
         summary.statuses.update(str(r.tiktok_status) for r in settled)
         summary.added = sum(1 for r in settled if r.ad_account == "added")
     summary.unverified_left = state.tiktok_count(str(TikTokStatus.UNVERIFIED))
     return summary
+
+
+def _first_verdict_review(
+    state: State, before: CodeRow, row: CodeRow, verdicts: Mapping[CodeToCheck, Verdict]
+) -> Extraction:
+    """The rewritten row, with a review item for its email when this is TikTok's first word
+    on the code (unverified until now: an outage, or written before [tiktok]) and it says
+    the code will not run, as the email would have had with TikTok up. A code that had a
+    verdict and turns bad later (a deleted video) changes status only."""
+    if before.checked_at is not None:
+        return Extraction((row,), None)
+    identity = dataclasses.replace(row.identity, content_key="")
+    stored = state.failure(identity.failure_id)
+    earlier = None
+    if stored is not None and stored.get("status") == str(ReviewStatus.OPEN):
+        try:
+            reason = Reason(str(stored["reason"]))
+        except ValueError:
+            reason = None
+        if reason is not None and reason not in _TIKTOK_REASONS:
+            earlier = Failure(
+                reason, str(stored["detail"] or ""), str(stored.get("snippet") or ""), identity
+            )
+    failure = review_item(identity, [row], verdicts, earlier)
+    return Extraction((row,), failure if failure is not earlier else None)
 
 
 def due(state: State, every: timedelta = timedelta(days=1)) -> bool:

@@ -120,7 +120,8 @@ def run(config_path: Path | None, full: bool) -> None:
 def _tiktok_after_sync(state: State, job: Job, line: str) -> int:
     """Print the run's summary; with [tiktok], first re-check the codes still unverified
     that no new email carried, then raise a run-wide TikTok error (exit 2) now that the sinks
-    hold what the emails gave. Returns how many codes are left unverified."""
+    hold what the emails gave. Returns how many codes are left unverified, plus the review
+    items their first verdicts made (either means exit 1)."""
     check = tiktok_of(job)
     if check is None:
         click.echo(line)
@@ -133,10 +134,10 @@ def _tiktok_after_sync(state: State, job: Job, line: str) -> int:
     left = state.tiktok_count(str(TikTokStatus.UNVERIFIED))
     note = f"; tiktok: {left} unverified (the next run retries)" if left else ""
     if again.checked:
-        note += f"; {again.line()} from earlier runs"
+        note += f"; earlier runs' codes, {again.line()}"
     click.echo(line + note)
     check.raise_if_stopped()
-    return left
+    return left + again.review
 
 
 @main.command()
@@ -183,7 +184,8 @@ def verify(config_path: Path | None, every: bool) -> None:
 
     Checks codes that are active or unverified (with --all: every code). Meant for a daily
     cron job or timer; `watch` runs it once a day by itself. Exits 0 when every code got
-    TikTok's verdict, 1 when some are left unverified, 2 when it could not run.
+    TikTok's verdict, 1 when some are left unverified or a first verdict made a review item,
+    2 when it could not run.
     """
     with clean_errors():
         settings = config.load(config_path)
@@ -198,7 +200,7 @@ def verify(config_path: Path | None, every: bool) -> None:
             left = f"; {result.unverified_left} unverified" if result.unverified_left else ""
             click.echo(result.line() + left)
             check.raise_if_stopped()
-    sys.exit(EXIT_REVIEW if result.unverified_left else EXIT_OK)
+    sys.exit(EXIT_REVIEW if result.unverified_left or result.review else EXIT_OK)
 
 
 @main.command("tiktok-token")

@@ -55,7 +55,14 @@ from .errors import TerminalException, TikTokError, TransientException
 from .verdicts import Verdict, judge
 from .verify import CodeToCheck, verify_codes
 
-__all__ = ["RECHECK_KEY", "TikTokCheck", "apply_verdict", "check_key", "row_from_record"]
+__all__ = [
+    "RECHECK_KEY",
+    "TikTokCheck",
+    "apply_verdict",
+    "check_key",
+    "review_item",
+    "row_from_record",
+]
 
 # Rows rewritten by `verify` carry this content key: their `failure_id` is then not the
 # email's, so rewriting a row never claims or clears the email's review item in a sink.
@@ -294,27 +301,39 @@ class TikTokCheck:
                 )
             elif read:
                 earlier = None  # TikTok settled the read: nobody needs to check it
-        notes: list[tuple[Reason, str]] = []
-        for row in rows:
-            verdict = verdicts[check_key(row)]
-            reason = _REASON.get(verdict.tiktok_status) if verdict.answered else None
-            if reason is Reason.EXPIRED_ON_ARRIVAL and not _expired_on_arrival(row, verdict):
-                reason = None  # it ran out after the email came (a backfill): just expired
-            if reason is not None:
-                why = verdict.tiktok_detail or str(verdict.tiktok_status)
-                notes.append((reason, f"{row.spark_code} is {verdict.tiktok_status} ({why})"))
-        failure = earlier
-        if notes:
-            reason = min((n[0] for n in notes), key=_URGENCY.index)
-            detail = "; ".join(n[1] for n in notes)
-            if earlier is not None:
-                detail += f"; also {earlier.reason}: {earlier.detail}"
-            snippet = earlier.snippet if earlier is not None else ""
-            failure = Failure(reason, detail, snippet, extraction.identity)
+        failure = review_item(extraction.identity, rows, verdicts, earlier)
         if not rows and failure is None:
             # Never neither: an email whose only row was a dropped guess keeps its item.
             failure = extraction.failure
         return Extraction(tuple(rows), failure)
+
+
+def review_item(
+    identity: MessageIdentity,
+    rows: Sequence[CodeRow],
+    verdicts: Mapping[CodeToCheck, Verdict],
+    earlier: Failure | None,
+) -> Failure | None:
+    """The email's one review item once TikTok judged its rows: the most urgent TikTok
+    reason with every such code in the detail, the `earlier` item's reason and detail kept
+    after "also"; `earlier` itself when no verdict needs a person."""
+    notes: list[tuple[Reason, str]] = []
+    for row in rows:
+        verdict = verdicts[check_key(row)]
+        reason = _REASON.get(verdict.tiktok_status) if verdict.answered else None
+        if reason is Reason.EXPIRED_ON_ARRIVAL and not _expired_on_arrival(row, verdict):
+            reason = None  # it ran out after the email came (a backfill): just expired
+        if reason is not None:
+            why = verdict.tiktok_detail or str(verdict.tiktok_status)
+            notes.append((reason, f"{row.spark_code} is {verdict.tiktok_status} ({why})"))
+    if not notes:
+        return earlier
+    reason = min((n[0] for n in notes), key=_URGENCY.index)
+    detail = "; ".join(n[1] for n in notes)
+    if earlier is not None:
+        detail += f"; also {earlier.reason}: {earlier.detail}"
+    snippet = earlier.snippet if earlier is not None else ""
+    return Failure(reason, detail, snippet, identity)
 
 
 def _expired_on_arrival(row: CodeRow, verdict: Verdict) -> bool:

@@ -177,6 +177,22 @@ def test_a_bad_token_exits_2_after_the_sinks_got_the_rows(
     # The first refusal stopped the rest: only requests already in flight (4 workers) went out.
     assert project.emu.count("info") <= 6
 
+    project.emu._tokens[project.emu.token].revoked = False  # a new token, in effect
+    project.emu._tokens[project.emu.token].expired = False
+    fixed = project.cli("run")  # no new mail: the codes left unverified are checked now
+    assert fixed.exit_code == 1, fixed.output  # the 9 unknown codes are for review now
+    codes = project.codes()
+    assert codes.loc[code_for(0), "tiktok_status"] == "active"
+    assert set(codes["tiktok_status"]) == {"active", "rejected"}
+    failures = project.failures()
+    assert sorted(failures["reason"]) == ["tiktok_rejected"] * 9
+    assert sorted(failures["message_id"]) == sorted(
+        f"<creator-{i}@example.net>" for i in range(1, 10)
+    )
+    queue = project.cli("failures", "--format", "json")
+    assert queue.stdout.count("tiktok_rejected") == 9
+    assert project.cli("run").exit_code == 0  # nothing new, nothing unverified: quiet
+
 
 def test_a_missing_scope_names_the_scope(project: Project) -> None:
     project.code(0)
@@ -199,10 +215,13 @@ def test_codes_written_before_tiktok_was_added_are_checked_once(
     offline.code(1, VIDEO_DELETED)
     online = Project(tmp_path, tiktok_emulator, write_config(tmp_path, tiktok_emulator))
     result = online.cli("run")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the deleted video is for review
     codes = online.codes()
     assert codes.loc[code_for(0), "tiktok_status"] == "active"
     assert codes.loc[code_for(1), "tiktok_status"] == "video_unavailable"
+    failures = online.failures()
+    assert list(failures["reason"]) == ["video_unavailable"]
+    assert list(failures["message_id"]) == ["<creator-1@example.net>"]
     sent = len(tiktok_emulator.requests)
     assert sent == 2
     assert online.cli("run").exit_code == 0
@@ -253,3 +272,30 @@ def test_a_code_that_expired_after_its_email_came_is_not_for_review(project: Pro
     failures = project.failures()
     assert list(failures["reason"]) == ["expired_on_arrival"]
     assert before in failures["detail"].iloc[0]
+
+
+def test_a_first_verdict_after_an_outage_joins_the_emails_review_item(project: Project) -> None:
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"] = "Creator <creator@example.net>"
+    message["To"] = "spark@brand.example"
+    message["Subject"] = "my code"
+    message["Message-ID"] = "<two-periods@example.net>"
+    message["Date"] = "Sun, 01 Nov 2026 10:00:00 +0000"
+    message.set_content(f"Hi!\n\n{code_for(0)}\n\nIt's valid for 30 days, or maybe 60 days.\n")
+    (project.inbox / "two-periods.eml").write_bytes(message.as_bytes())
+    project.code(0, CODE_DELETED)
+    project.emu.inject(code=50000, count=1000, path_contains="info")
+    assert project.cli("run").exit_code == 1
+    assert list(project.failures()["reason"]) == ["ambiguous_period"]
+
+    project.emu._faults.clear()
+    assert project.cli("run").exit_code == 1
+    failures = project.failures()
+    assert list(failures["reason"]) == ["tiktok_rejected"]
+    assert list(failures["status"]) == ["open"]
+    assert "; also ambiguous_period: " in failures["detail"].iloc[0]
+    assert project.codes().loc[code_for(0), "tiktok_status"] == "rejected"
+    listed = project.cli("failures", "--format", "json")
+    assert "tiktok_rejected" in listed.stdout and "ambiguous_period" in listed.stdout
