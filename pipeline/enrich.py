@@ -2,12 +2,14 @@
 
 Parsers stay pure (no I/O) and sinks stay dumb (they store what they are given), so a step
 that asks a service about each code (TikTok's verdict on it, issue 12) goes here. None is
-configured by default; `pipeline.wiring` builds the ones the config asks for, and
-`pipeline.run.process` calls them in order on every batch of new messages, after extraction
-and before any sink is written.
+configured by default; `pipeline.wiring` builds the ones the config asks for (with
+`[tiktok]`: `pipeline.tiktok.enricher.TikTokCheck`), and `pipeline.run.process` calls them in
+order on every batch of new messages, after extraction and before any sink is written.
 
 An enricher may raise a `TransientError` (the batch is not written, the state not committed:
-the next run repeats it) or a `TerminalError` (needs a person); config/errors.py.
+the next run repeats it) or a `TerminalError` (needs a person); config/errors.py. One whose
+service failing should not cost the rows the emails gave (TikTok's check) instead marks the
+rows it could not enrich, keeps the error, and lets the command raise it after the sync.
 """
 
 from __future__ import annotations
