@@ -257,3 +257,30 @@ def test_commands_that_only_read_the_sinks_need_no_token(project: Project) -> No
     )
     assert result.exit_code == 0, result.output
     assert code_for(0) in result.stdout
+
+
+def test_an_older_state_file_gains_the_tiktok_tables_on_open(tmp_path: Path) -> None:
+    import sqlite3
+
+    from pipeline.state import State, StateJournal
+
+    path = tmp_path / "state.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE cursors (source TEXT PRIMARY KEY, cursor TEXT NOT NULL,"
+        " updated_at TEXT NOT NULL);"
+        "CREATE TABLE messages (message_id TEXT PRIMARY KEY, processed_at TEXT NOT NULL);"
+        "INSERT INTO messages VALUES ('<m@x> abc', '2026-11-01T00:00:00+00:00');"
+    )
+    old.commit()
+    old.close()
+    with State(path) as state:
+        assert state.has_processed()
+        assert state.tiktok_rows() == [] and state.meta("tiktok_seeded") is None
+        state.tiktok_record([{"spark_code": "#abc", "tiktok_status": "active"}])
+        journal = StateJournal(state)
+        journal.record_attempt("#abc")
+        assert journal.state("#abc") == "attempted"
+    with State(path) as state:  # durable across opens
+        assert StateJournal(state).state("#abc") == "attempted"
+        assert state.tiktok_count("active") == 1
