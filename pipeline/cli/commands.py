@@ -106,7 +106,9 @@ def parse(paths: tuple[Path, ...], default_days: int | None, config_path: Path |
 def run(config_path: Path | None, full: bool) -> None:
     """Sync new emails into the configured sinks and print a one-line summary.
 
-    Exits 0 when all is good, 1 when some emails need review, 2 when it could not run.
+    With [tiktok], every new code is checked with TikTok before its row is written. Exits 0
+    when all is good, 1 when some emails need review (or codes are left unverified by a TikTok
+    outage), 2 when it could not run.
     """
     with clean_errors():
         settings = config.load(config_path)
@@ -259,9 +261,9 @@ def tiktok_token(app_id: str, auth_code: str, secret_env: str, endpoint: str | N
 @main.command()
 @config_option
 def check(config_path: Path | None) -> None:
-    """Check the config: log in to IMAP, open the sheet, test the files; change nothing.
+    """Check the config: log in to IMAP, open the sheet, test the files, ask TikTok once.
 
-    Prints one line per check and exits 0 when all pass, 2 otherwise.
+    Changes nothing. Prints one line per check and exits 0 when all pass, 2 otherwise.
     """
     with clean_errors():
         settings = config.load(config_path)
