@@ -51,6 +51,14 @@ _WIDE_REF = frozenset("DGHNQU")  # about as wide as 'O'
 # (measured 0-0.2 on the generated screens), 'J' none (0.3-1).
 _GAP_J = 0.25
 _GAP_CAP = 0.45
+# A '1''s flag reaches 1-2.3 stem widths left of its stem on the generated faces; 'I' and 'l'
+# show at most 0.3 (anti-aliasing).
+_FLAG_ONE = 0.6
+# Sub-pixel ink widths over the median digit's (2-9): '0' measured 0.78-1.11 (5-95 %), 'O'
+# 1.06-1.48, on the generated proportional faces.
+_O_OVER_DIGIT = 1.09
+_FLOOR = 0.02  # the least either witness grants a character it did not name
+ENGINE_WEIGHT = 0.6
 
 Choices = list[tuple[str, float]]  # (character, probability), most likely first
 
@@ -64,6 +72,9 @@ class Glyph:
     arm_top: float  # the top of the right third's ink ('k' vs 'K')
     gap: float = 1.0  # weakest ink across the upper half, 0-1 (a dot over a stem: 'j' vs 'J')
     core: float = 0.0  # ink at the centre, 0-1 (a dotted or slashed zero vs 'O')
+    flag: float = 0.0  # ink left of the stem at the top, minus right of it, in stem widths ('1')
+    tail: float = 0.0  # ink right of the stem at the bottom, minus left of it ('l' in mono faces)
+    span: float = 0.0  # the ink's width, sub-pixel (integer column counts are too coarse for O/0)
 
     @property
     def width(self) -> int:
@@ -115,7 +126,9 @@ def measure(
         # A stem is preferred, but a serifed 'I' is a wider run right at the centre; a run cut
         # by the window's edge is most likely a neighbour's side.
         def cost(r: NDArray[np.intp]) -> float:
-            d = abs((r[0] + r[-1]) / 2 - (centre - left))
+            at = centre - left
+            # How far the engine's position is outside the run (0 inside it), then its centre.
+            d = max(0.0, r[0] - at, at - r[-1]) + 0.25 * abs((r[0] + r[-1]) / 2 - at)
             cut = r[0] == 0 or r[-1] == lit.size - 1
             return float(d) * (1 if r.size <= narrow else 2) * (3 if cut else 1)
 
@@ -136,7 +149,41 @@ def measure(
     if math.isnan(top) or math.isnan(bottom) or math.isnan(arm):
         return None
     gap, core = _gap(run, top, bottom), _core(run, top, bottom)
-    return Glyph(left + a, left + b, top, bottom, arm, gap, core)
+    flag, tail = _stem_sides(run, top, bottom)
+    # One column beyond the run on each side, for the sub-pixel edges.
+    lo, hi = max(0, a - 1), min(ink.shape[1], b + 1)
+    cols = ink[:, lo:hi].max(axis=0)
+    span = _edge(cols, False) + 1 - _edge(cols, True)
+    return Glyph(left + a, left + b, top, bottom, arm, gap, core, flag, tail, span)
+
+
+def _stem_sides(run: NDArray[np.float64], top: float, bottom: float) -> tuple[float, float]:
+    """How a stem glyph leans at its ends, in stem widths: '1' has a flag out to the left at
+    its top and nothing to the right; 'I' is bare or serifed on both sides, 'l' is bare or (in a
+    monospaced face) has its tail to the right at the bottom. True of the usual phone faces too."""
+    h = bottom - top
+    if h < 6:
+        return 0.0, 0.0
+    t0 = max(0, math.floor(top))
+    inked = run >= 128
+    mid = inked[math.floor(top + 0.4 * h) : math.ceil(top + 0.75 * h)]
+    rows = [np.flatnonzero(r) for r in mid if r.any()]
+    if not rows:
+        return 0.0, 0.0
+    left = float(median(float(r[0]) for r in rows))
+    right = float(median(float(r[-1]) for r in rows))
+    stem = max(1.0, right - left + 1)
+
+    def sides(band: NDArray[np.bool_]) -> tuple[float, float]:
+        cols = np.flatnonzero(band.any(axis=0)) if band.size else np.array([], dtype=np.intp)
+        if cols.size == 0:
+            return 0.0, 0.0
+        return max(0.0, left - cols[0]) / stem, max(0.0, cols[-1] - right) / stem
+
+    top_l, top_r = sides(inked[t0 : t0 + max(1, round(0.3 * h))])
+    b1 = math.ceil(bottom)
+    bot_l, bot_r = sides(inked[max(t0, b1 - max(1, round(0.2 * h))) : b1])
+    return top_l - top_r, bot_r - bot_l
 
 
 def _gap(run: NDArray[np.float64], top: float, bottom: float) -> float:
@@ -180,8 +227,8 @@ def metrics(pairs: list[tuple[str, Glyph, float]]) -> Metrics:
         cap=cap,
         xh=med(heights(_LOWER_X_REF)),
         asc=asc,
-        digit_w=med([float(g.width) for c, g, _ in pairs if c in _DIGIT_REF]),
-        wide_w=med([float(g.width) for c, g, _ in pairs if c in _WIDE_REF]),
+        digit_w=med([g.span for c, g, _ in pairs if c in _DIGIT_REF]),
+        wide_w=med([g.span for c, g, _ in pairs if c in _WIDE_REF]),
     )
 
 
@@ -211,16 +258,38 @@ def prior(char: str) -> Choices:
     return [(char, 0.7)] + [(a, 0.3 / len(alts)) for a in alts]
 
 
+def _zero_or_o(span: float, m: Metrics) -> Choices | None:
+    """'0' is as wide as the other digits, 'O' wider (by 15-40 % in the generated faces and the
+    usual phone faces); None in a monospaced face, where both are as wide as everything."""
+    if m.digit_w is None or m.wide_w is None or m.wide_w < 1.08 * m.digit_w:
+        return None
+    ratio = span / m.digit_w
+    p_o = 1 / (1 + math.exp(-(ratio - _O_OVER_DIGIT) / 0.03))
+    p_o = min(0.97, max(0.03, p_o))
+    return [("O", p_o), ("0", 1 - p_o)] if p_o >= 0.5 else [("0", 1 - p_o), ("O", p_o)]
+
+
 def decide(char: str, glyph: Glyph, base: float, m: Metrics) -> Choices | None:
     """The choices for one character read as `char` after measuring its glyph; None when the
     geometry says nothing about it."""
     h = base - glyph.top
     if m.cap is not None and not 0.5 * m.cap < h < 1.3 * m.cap:
         return None  # not this character's glyph: the engine's position was off
-    if char in "Il":
+    if char in "Il1":
         if m.cap is not None and h < 0.9 * m.cap:
             return None
-        return _pick(h, m.cap, m.asc, "I", "l")
+        # '1' is the stem with a flag out to the left at the top (a monospaced 'l' has one too,
+        # and its tail to the right at the bottom); 'I' and 'l' then differ only by height.
+        if glyph.flag >= _FLAG_ONE and glyph.tail < 1.0:
+            return [
+                ("1", 0.94),
+                ("l" if char == "l" else "I", 0.03),
+                ("l" if char != "l" else "I", 0.03),
+            ]
+        case = _pick(h, m.cap, m.asc, "I", "l")
+        if case is None:
+            return None if char in "Il" else [("l", 0.48), ("I", 0.48), ("1", 0.04)]
+        return [(c, 0.96 * p) for c, p in case] + [("1", 0.04)]
     if char in "Oo0":
         case = _pick(h, m.xh, m.cap, "o", "O")
         if case is not None and case[0][0] == "o":
@@ -231,7 +300,7 @@ def decide(char: str, glyph: Glyph, base: float, m: Metrics) -> Choices | None:
                 return [(c, p * case[0][1]) for c, p in zero] + [("o", case[1][1])]
             return zero
         # In a monospaced face digits are as wide as capitals: width says nothing there.
-        width = _pick(glyph.width, m.digit_w, m.wide_w, "0", "O", rel=0.12)
+        width = _zero_or_o(glyph.span, m)
         if width is None:
             return None
         if case is not None:  # tall: 'O' or '0'; a little room stays for 'o'
@@ -259,16 +328,19 @@ def _combine(ch: ReadChar, glyph: Glyph | None, base: float, m: Metrics) -> Choi
     """The glyph's geometry where it decides, else the engine's odds plus the known confusions."""
     geo = decide(ch.char, glyph, base, m) if glyph is not None else None
     mix: dict[str, float] = {}
+    for c, p in ch.choices:
+        mix[c] = mix.get(c, 0.0) + 0.6 * p
+    for c, p in prior(ch.char):
+        mix[c] = mix.get(c, 0.0) + 0.4 * p
     if geo is not None:
-        for c, p in geo:
-            mix[c] = mix.get(c, 0.0) + 0.85 * p
-        for c, p in ch.choices:
-            mix[c] = mix.get(c, 0.0) + 0.15 * p
-    else:
-        for c, p in ch.choices:
-            mix[c] = mix.get(c, 0.0) + 0.6 * p
-        for c, p in prior(ch.char):
-            mix[c] = mix.get(c, 0.0) + 0.4 * p
+        # Two witnesses: the product of their odds. Where they disagree the surer one wins;
+        # the engine is overconfident (a '0' read at 0.99 was an 'O' one time in eight), so
+        # its odds count at a power below one.
+        said = dict(geo)
+        mix = {
+            c: max(said.get(c, 0.0), _FLOOR) * max(mix.get(c, 0.0), _FLOOR) ** ENGINE_WEIGHT
+            for c in set(said) | set(mix)
+        }
     total = sum(mix.values()) or 1.0
     return sorted(
         ((c, p / total) for c, p in mix.items() if p / total >= 0.01), key=lambda cp: -cp[1]
