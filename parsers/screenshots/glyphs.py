@@ -54,9 +54,10 @@ _GAP_CAP = 0.45
 # A '1''s flag reaches 1-2.3 stem widths left of its stem on the generated faces; 'I' and 'l'
 # show at most 0.3 (anti-aliasing).
 _FLAG_ONE = 0.6
-# Sub-pixel ink widths over the median digit's (2-9): '0' measured 0.78-1.11 (5-95 %), 'O'
-# 1.06-1.48, on the generated proportional faces.
-_O_OVER_DIGIT = 1.09
+# Sub-pixel ink widths over the median digit's (2-9): '0' measured 0.98-1.08 (5-95 %), 'O'
+# 1.30-1.46 on the generated proportional faces (Roboto's and SF's 'O' are ~1.25 their digits).
+_O_OVER_DIGIT = 1.18
+_OVERHANG = 0.3
 _FLOOR = 0.02  # the least either witness grants a character it did not name
 ENGINE_WEIGHT = 0.6
 
@@ -114,8 +115,14 @@ def measure(
     left, right = max(0, math.floor(lo)), min(w, math.ceil(hi))
     if right - left < 2:
         return None
-    ink = 255.0 - img[:, left:right].astype(np.float64)
-    lit = ink.max(axis=0) >= 128
+    # A wide glyph ('O', 'W') between narrow ones overhangs the midpoints: its run of ink may
+    # go on past the window, up to a third of the window's width.
+    ext = round(_OVERHANG * (right - left))
+    x0, x1 = max(0, left - ext), min(w, right + ext)
+    wide_ink = 255.0 - img[:, x0:x1].astype(np.float64)
+    wide_lit = wide_ink.max(axis=0) >= 128
+    ink = wide_ink[:, left - x0 : right - x0]
+    lit = wide_lit[left - x0 : right - x0]
     idx = np.flatnonzero(lit)
     if idx.size == 0:
         return None
@@ -150,9 +157,14 @@ def measure(
         return None
     gap, core = _gap(run, top, bottom), _core(run, top, bottom)
     flag, tail = _stem_sides(run, top, bottom)
-    # One column beyond the run on each side, for the sub-pixel edges.
-    lo, hi = max(0, a - 1), min(ink.shape[1], b + 1)
-    cols = ink[:, lo:hi].max(axis=0)
+    # The width on the run as it goes on past the window, one column beyond it each side for
+    # the sub-pixel edges. (Not the height: past the window a touching neighbour may join.)
+    wa, wb = a + left - x0, b + left - x0
+    while wa > 0 and wide_lit[wa - 1]:
+        wa -= 1
+    while wb < wide_lit.size and wide_lit[wb]:
+        wb += 1
+    cols = wide_ink[:, max(0, wa - 1) : min(wide_lit.size, wb + 1)].max(axis=0)
     span = _edge(cols, False) + 1 - _edge(cols, True)
     return Glyph(left + a, left + b, top, bottom, arm, gap, core, flag, tail, span)
 
