@@ -58,6 +58,7 @@ _FLAG_ONE = 0.6
 # 1.30-1.46 on the generated proportional faces (Roboto's and SF's 'O' are ~1.25 their digits).
 _O_OVER_DIGIT = 1.18
 _OVERHANG = 0.3
+_MERGED = 1.55  # 'O' measured at most 1.46 digit widths
 _FLOOR = 0.02  # the least either witness grants a character it did not name
 ENGINE_WEIGHT = 0.6
 
@@ -303,11 +304,22 @@ def decide(char: str, glyph: Glyph, base: float, m: Metrics) -> Choices | None:
             return None if char in "Il" else [("l", 0.48), ("I", 0.48), ("1", 0.04)]
         return [(c, 0.96 * p) for c, p in case] + [("1", 0.04)]
     if char in "Oo0":
+        if m.digit_w is not None and glyph.span > _MERGED * m.digit_w:
+            return None  # wider than any 'O': merged with a neighbour, its ink says nothing
         case = _pick(h, m.xh, m.cap, "o", "O")
         if case is not None and case[0][0] == "o":
             return case
-        if m.dotted_zero or glyph.core >= 0.5:  # a marked zero; in such a face 'O' is empty
-            zero = [("0", 0.95), ("O", 0.05)] if glyph.core >= 0.5 else [("O", 0.9), ("0", 0.1)]
+        monospaced = m.digit_w is not None and m.wide_w is not None and m.wide_w < 1.08 * m.digit_w
+        # Monospaced faces mostly mark their zero (DejaVu Sans Mono, Menlo, SF Mono, Roboto
+        # Mono): an empty tall round glyph is more likely 'O' there, even before a marked
+        # zero shows in the code.
+        if (
+            m.dotted_zero or glyph.core >= 0.5 or monospaced
+        ):  # a marked zero; in such a face 'O' is empty
+            if glyph.core >= 0.5:
+                zero = [("0", 0.95), ("O", 0.05)]
+            else:
+                zero = [("O", 0.9), ("0", 0.1)] if m.dotted_zero else [("O", 0.8), ("0", 0.2)]
             if case is not None:
                 return [(c, p * case[0][1]) for c, p in zero] + [("o", case[1][1])]
             return zero
