@@ -1,10 +1,11 @@
 """Read a Spark code off a screenshot of TikTok's "Ad authorization" screen.
 
 Pure: image bytes in, a read (or the reason there is none) out; the only thing run is the OCR
-engine. The code box is found by colour (`locate`), read by Tesseract (`ocr`), its doubtful
-characters settled by their glyphs' geometry (`glyphs`), and what stays doubtful is kept as
-ranked candidates (`candidates`) for TikTok to check later. The period is read off the same
-screen when it shows.
+engine. The image is opened within bounds (`load`), the code box found by colour (`locate`),
+each of its lines read by PaddleOCR's PP-OCRv4 recognizer run by onnxruntime (`ocr`), the
+engine's known confusions (I/l/1, O/0, letter case, j/J, '/') weighed against the glyphs' own
+geometry (`glyphs`), and what stays doubtful is kept as ranked candidates (`candidates`) for
+TikTok to check later. The period is read off the same screen when it shows.
 """
 
 from __future__ import annotations

@@ -54,6 +54,9 @@ _GAP_CAP = 0.45
 # A '1''s flag reaches 1-2.3 stem widths left of its stem on the generated faces; 'I' and 'l'
 # show at most 0.3 (anti-aliasing).
 _FLAG_ONE = 0.6
+# '/' leans: ink right of its middle at the top and left of it at the bottom (both sides'
+# measures negative); a stem's are within +-0.3 of zero.
+_SLANT = 0.4
 # Sub-pixel ink widths over the median digit's (2-9): '0' measured 0.98-1.08 (5-95 %), 'O'
 # 1.30-1.46 on the generated proportional faces (Roboto's and SF's 'O' are ~1.25 their digits).
 _O_OVER_DIGIT = 1.18
@@ -265,7 +268,7 @@ def prior(char: str) -> Choices:
     if not alts:
         return [(char, 1.0)]
     if char in "Il":
-        return [(char, 0.5), (alts[0], 0.45), (alts[1], 0.05)]
+        return [(char, 0.5), (alts[0], 0.43), (alts[1], 0.05), ("/", 0.02)]
     if char in "S5B8LJj":  # rare: the engine tells these apart well
         return [(char, 0.95)] + [(a, 0.05 / len(alts)) for a in alts]
     return [(char, 0.7)] + [(a, 0.3 / len(alts)) for a in alts]
@@ -293,7 +296,10 @@ def decide(char: str, glyph: Glyph, base: float, m: Metrics) -> Choices | None:
             return None
         # '1' is the stem with a flag out to the left at the top (a monospaced 'l' has one too,
         # and its tail to the right at the bottom); 'I' and 'l' then differ only by height.
-        if glyph.flag >= _FLAG_ONE and glyph.tail < 1.0:
+        whole = glyph.bottom - glyph.top >= 0.85 * h  # the glyph measured is all of it
+        if whole and glyph.flag <= -_SLANT and glyph.tail <= -_SLANT:  # top right, bottom left
+            return [("/", 0.95), (char, 0.05)]
+        if whole and glyph.flag >= _FLAG_ONE and glyph.tail < 1.0:
             return [
                 ("1", 0.94),
                 ("l" if char == "l" else "I", 0.03),
