@@ -296,7 +296,8 @@ def decide(char: str, glyph: Glyph, base: float, m: Metrics) -> Choices | None:
             return None
         # '1' is the stem with a flag out to the left at the top (a monospaced 'l' has one too,
         # and its tail to the right at the bottom); 'I' and 'l' then differ only by height.
-        whole = glyph.bottom - glyph.top >= 0.85 * h  # the glyph measured is all of it
+        # The glyph measured is all of it, and no more (not merged with a descender).
+        whole = abs(glyph.bottom - base) <= 0.1 * h and glyph.bottom - glyph.top >= 0.85 * h
         if whole and glyph.flag <= -_SLANT and glyph.tail <= -_SLANT:  # top right, bottom left
             return [("/", 0.95), (char, 0.05)]
         if whole and glyph.flag >= _FLAG_ONE and glyph.tail < 1.0:
