@@ -71,6 +71,7 @@ _IL_LEAN = 0.5
 # A bare stem measures 0.23-0.35 digit widths: a wider 'I'/'l' took in a neighbour's ink, and
 # its top is that neighbour's.
 _STEM_MAX = 0.45
+_SERIF = 0.25  # serifs reach this many stem widths out each side (Noto's 'I': 0.3-1.3, 'l': 0)
 
 Choices = list[tuple[str, float]]  # (character, probability), most likely first
 
@@ -87,6 +88,7 @@ class Glyph:
     flag: float = 0.0  # ink left of the stem at the top, minus right of it, in stem widths ('1')
     tail: float = 0.0  # ink right of the stem at the bottom, minus left of it ('l' in mono faces)
     span: float = 0.0  # the ink's width, sub-pixel (integer column counts are too coarse for O/0)
+    serifs: float = 0.0  # the least of a stem's spread both sides at both ends ('I' in Noto)
 
     @property
     def width(self) -> int:
@@ -167,7 +169,7 @@ def measure(
     if math.isnan(top) or math.isnan(bottom) or math.isnan(arm):
         return None
     gap, core = _gap(run, top, bottom), _core(run, top, bottom)
-    flag, tail = _stem_sides(run, top, bottom)
+    flag, tail, serifs = _stem_sides(run, top, bottom)
     # The width on the run as it goes on past the window, one column beyond it each side for
     # the sub-pixel edges. (Not the height: past the window a touching neighbour may join.)
     wa, wb = a + left - x0, b + left - x0
@@ -177,22 +179,22 @@ def measure(
         wb += 1
     cols = wide_ink[:, max(0, wa - 1) : min(wide_lit.size, wb + 1)].max(axis=0)
     span = _edge(cols, False) + 1 - _edge(cols, True)
-    return Glyph(left + a, left + b, top, bottom, arm, gap, core, flag, tail, span)
+    return Glyph(left + a, left + b, top, bottom, arm, gap, core, flag, tail, span, serifs)
 
 
-def _stem_sides(run: NDArray[np.float64], top: float, bottom: float) -> tuple[float, float]:
+def _stem_sides(run: NDArray[np.float64], top: float, bottom: float) -> tuple[float, float, float]:
     """How a stem glyph leans at its ends, in stem widths: '1' has a flag out to the left at
     its top and nothing to the right; 'I' is bare or serifed on both sides, 'l' is bare or (in a
     monospaced face) has its tail to the right at the bottom. True of the usual phone faces too."""
     h = bottom - top
     if h < 6:
-        return 0.0, 0.0
+        return 0.0, 0.0, 0.0
     t0 = max(0, math.floor(top))
     inked = run >= 128
     mid = inked[math.floor(top + 0.4 * h) : math.ceil(top + 0.75 * h)]
     rows = [np.flatnonzero(r) for r in mid if r.any()]
     if not rows:
-        return 0.0, 0.0
+        return 0.0, 0.0, 0.0
     left = float(median(float(r[0]) for r in rows))
     right = float(median(float(r[-1]) for r in rows))
     stem = max(1.0, right - left + 1)
@@ -206,7 +208,11 @@ def _stem_sides(run: NDArray[np.float64], top: float, bottom: float) -> tuple[fl
     top_l, top_r = sides(inked[t0 : t0 + max(1, round(0.3 * h))])
     b1 = math.ceil(bottom)
     bot_l, bot_r = sides(inked[max(t0, b1 - max(1, round(0.2 * h))) : b1])
-    return top_l - top_r, bot_r - bot_l
+    least = min(top_l, top_r, bot_l, bot_r)
+    # A pixel of anti-aliasing round a thin stem is no serif: a serif reaches out 6 % of the
+    # height at least (Noto's 'I': ~12 %).
+    serifs = least if least * stem >= 0.06 * h else 0.0
+    return top_l - top_r, bot_r - bot_l, serifs
 
 
 def _gap(run: NDArray[np.float64], top: float, bottom: float) -> float:
@@ -318,6 +324,8 @@ def decide(char: str, glyph: Glyph, base: float, m: Metrics) -> Choices | None:
                 ("l" if char == "l" else "I", 0.03),
                 ("l" if char != "l" else "I", 0.03),
             ]
+        if whole and glyph.serifs >= _SERIF:  # serifs both sides at both ends: only 'I'
+            return [("I", 0.9), ("l", 0.06), ("1", 0.04)]
         bare = m.digit_w is None or glyph.span <= _STEM_MAX * m.digit_w or _monospaced(m)
         case = _pick(h, m.cap, m.asc, "I", "l") if bare else None
         if case is None:
