@@ -71,6 +71,7 @@ _IL_LEAN = 0.5
 # A bare stem measures 0.23-0.35 digit widths: a wider 'I'/'l' took in a neighbour's ink, and
 # its top is that neighbour's.
 _STEM_MAX = 0.45
+_J_DESCENT = 0.15
 _SERIF = 0.25  # serifs reach this many stem widths out each side (Noto's 'I': 0.3-1.3, 'l': 0)
 
 Choices = list[tuple[str, float]]  # (character, probability), most likely first
@@ -281,7 +282,7 @@ def prior(char: str) -> Choices:
     if not alts:
         return [(char, 1.0)]
     if char in "Il":
-        return [(char, 0.5), (alts[0], 0.43), (alts[1], 0.05), ("/", 0.02)]
+        return [(char, 0.5), (alts[0], 0.42), (alts[1], 0.04), ("/", 0.02), ("J", 0.02)]
     if char in "S5B8LJj":  # rare: the engine tells these apart well
         return [(char, 0.95)] + [(a, 0.05 / len(alts)) for a in alts]
     return [(char, 0.7)] + [(a, 0.3 / len(alts)) for a in alts]
@@ -312,6 +313,12 @@ def decide(char: str, glyph: Glyph, base: float, m: Metrics) -> Choices | None:
     if char in "Il1":
         if m.cap is not None and h < 0.9 * m.cap:
             return None
+        # A stem that goes on below the baseline, hooked: the 'J' of faces whose 'J' descends
+        # (DejaVu, Noto: 23-30 % of the height below); 'I', 'l' and '1' stand on the line.
+        desc = (glyph.bottom - base) / h
+        narrow = m.digit_w is None or glyph.span <= 0.8 * m.digit_w
+        if desc >= _J_DESCENT and narrow and glyph.gap > _GAP_J:
+            return [("J", 0.75), (char, 0.2), ("j", 0.05)]
         # '1' is the stem with a flag out to the left at the top (a monospaced 'l' has one too,
         # and its tail to the right at the bottom); 'I' and 'l' then differ only by height.
         # The glyph measured is all of it, and no more (not merged with a descender).
