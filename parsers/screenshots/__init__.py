@@ -89,6 +89,19 @@ def _read_period(gray: np.ndarray, box: locate.Box) -> int | None:
     return chosen[-1].days if chosen else None
 
 
+def _read_band(big: np.ndarray, a: int, b: int) -> list[ocr.ReadChar]:
+    """The characters of rows a..b of the code box, positions in `big`'s columns."""
+    cols = np.flatnonzero((big[a:b] < 128).any(axis=0))
+    if cols.size == 0:
+        return []
+    # Cropped to the ink: the recognizer reads a short last line badly in a wide image.
+    x0, x1 = int(cols[0]), int(cols[-1]) + 1
+    pad = max(2, (b - a) // 4)
+    line = np.full((b - a + 2 * pad, x1 - x0 + 2 * pad), 255, np.uint8)
+    line[pad : pad + b - a, pad : pad + x1 - x0] = big[a:b, x0:x1]
+    return [ocr.ReadChar(c.char, c.x - pad + x0, c.choices) for c in ocr.read_line(line)]
+
+
 def read_screenshot(data: bytes, *, content_type: str | None = None) -> ScreenshotRead | Unreadable:
     """Read the code shown on a screenshot, or say in one sentence why there is none."""
     del content_type  # Pillow tells the format from the bytes; a wrong header changes nothing
@@ -107,22 +120,24 @@ def read_screenshot(data: bytes, *, content_type: str | None = None) -> Screensh
         line_h = float(np.median([b - a for a, b in rows]))
         factor = min(6.0, max(1.0, _TARGET_LINE_PX / max(1.0, line_h)))
         big = locate.upscale(ink, factor)
+        rows = locate.text_rows(big)
         lines = []
-        for a, b in locate.text_rows(big):
+        for a, b in rows:
             if b - a < _TARGET_LINE_PX / 3:
                 continue
-            cols = np.flatnonzero((big[a:b] < 128).any(axis=0))
-            if cols.size == 0:
-                continue
-            # Cropped to the ink: the recognizer reads a short last line badly in a wide image.
-            x0, x1 = int(cols[0]), int(cols[-1]) + 1
-            pad = max(2, (b - a) // 4)
-            line = np.full((b - a + 2 * pad, x1 - x0 + 2 * pad), 255, np.uint8)
-            line[pad : pad + b - a, pad : pad + x1 - x0] = big[a:b, x0:x1]
-            chars = ocr.read_line(line)
-            shifted = [ocr.ReadChar(c.char, c.x - pad + x0, c.choices) for c in chars]
-            if shifted:
-                lines.append((a, b, shifted))
+            chars = _read_band(big, a, b)
+            if chars:
+                lines.append((a, b, chars))
+        # A code whose last line is only its '=' or '==': a band too low to count as a line
+        # (maybe split in two by the gap between the bars). Read as a line of its own height.
+        below = [(a, b) for a, b in rows if lines and a >= lines[-1][1]]
+        if below:
+            height = int(np.median([b - a for a, b, _ in lines]))
+            mid = (below[0][0] + below[-1][1]) // 2
+            a, b = max(0, mid - height // 2), min(big.shape[0], mid + height - height // 2)
+            tail = [c for c in _read_band(big, a, b) if c.char == "="]
+            if tail:
+                lines.append((a, b, tail))
         if not lines:
             continue
         positions = glyphs.settle(big, lines)
