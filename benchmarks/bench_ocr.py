@@ -106,8 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"exact best read (no TikTok): {share('exact', rows)}   target >= 2/3")
     print(f"exact within top 32:         {share('top32', rows)}   target >= 9/10")
     print(f"period read right:           {share('period', rows)}")
+    p95 = statistics.quantiles(ms, n=20)[-1] if len(ms) >= 2 else ms[0]
     print(
-        f"ms per screenshot: median {statistics.median(ms):.0f}, mean {statistics.mean(ms):.0f}, max {max(ms):.0f}"
+        f"ms per screenshot: median {statistics.median(ms):.0f}, p95 {p95:.0f}, "
+        f"mean {statistics.mean(ms):.0f}, max {max(ms):.0f}"
     )
     ranks = [r["rank"] for r in rows if r["rank"]]
     if ranks:

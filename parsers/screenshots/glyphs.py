@@ -388,7 +388,8 @@ def _combine(ch: ReadChar, glyph: Glyph | None, base: float, m: Metrics) -> Choi
     geo = decide(ch.char, glyph, base, m) if glyph is not None else None
     if ch.char in _ENGINE_SURE and ch.choices[0][1] >= 0.9:
         # Measured right every time it was this sure, where the geometry was not.
-        return [(ch.char, 0.99), (CONFUSIONS[ch.char][0], 0.01)]
+        doubt = 0.04 if ch.char in "jJ" else 0.01  # j/J: 4 wrong in 363
+        return [(ch.char, 1 - doubt), (CONFUSIONS[ch.char][0], doubt)]
     mix: dict[str, float] = {}
     for c, p in ch.choices:
         mix[c] = mix.get(c, 0.0) + 0.6 * p
