@@ -330,3 +330,13 @@ def test_damaged_screenshots_never_raise(seed: int, cut: int) -> None:
     del data[-cut:]
     result = read_screenshot(bytes(data))
     assert isinstance(result, (ScreenshotRead, Unreadable))
+
+
+def test_a_box_is_not_split_at_its_first_line_of_dense_text() -> None:
+    """Seed 206: a small dark JPEG whose first code line left too little of the box's grey
+    across its rows; the box was found as two, and the first line lost."""
+    shot = render(206)
+    assert shot.dark and shot.width < 600
+    read = read_screenshot(shot.data)
+    assert isinstance(read, ScreenshotRead)
+    assert len(read.code) == len(shot.code)
