@@ -60,9 +60,7 @@ def _bands(rows: NDArray[np.bool_], min_len: int, max_gap: int) -> list[tuple[in
     return bands
 
 
-def _grow(
-    mask: NDArray[np.bool_], top: int, bottom: int, left: int, right: int
-) -> tuple[int, int]:
+def _grow(mask: NDArray[np.bool_], top: int, bottom: int, left: int, right: int) -> tuple[int, int]:
     """Extend a box up and down while its side paddings keep the box's colour: a row of
     dense text (small, JPEG-blurred, in dark mode) can leave too little of the colour across
     the row for the row to count, splitting the box at its first line of text."""
