@@ -36,6 +36,7 @@ from parsers.forwarded import Kind, segments
 from parsers.message import DecodedMessage, ImagePart, UndecodableMessage, decode
 from parsers.records import (
     CodeRow,
+    CodeSource,
     DurationSource,
     Extraction,
     Failure,
@@ -177,7 +178,7 @@ def _extract(raw: bytes, source: str, opts: Options, received_at: datetime | Non
         )
         if extraction.rows:
             return extraction
-    return _no_rows(message, parts, identity)
+    return _no_rows(message, parts, identity, opts)
 
 
 def _campaign(message: DecodedMessage, parts: list[_Part], rules: Sequence[Campaign]) -> str | None:
@@ -522,7 +523,9 @@ def _author(part: _Part) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _no_rows(message: DecodedMessage, parts: list[_Part], base: MessageIdentity) -> Extraction:
+def _no_rows(
+    message: DecodedMessage, parts: list[_Part], base: MessageIdentity, opts: Options
+) -> Extraction:
     originals = [p for p in parts if not _quoted(p) and (p.sender_email or p.sender_name)]
     creator = originals[-1] if originals else parts[0]
     name, addr = _author(creator)
@@ -532,12 +535,10 @@ def _no_rows(message: DecodedMessage, parts: list[_Part], base: MessageIdentity)
         part, bad = damaged[0]
         detail = f"text given as a code ({_shorten(bad.text, 24)}) is {bad.why}"
         return _failure(Reason.MALFORMED_CODE, detail, _around(part.text, bad.start), identity)
-    images = [image.name for image in _all_images(message)]
+    images = _all_images(message)
     snippet = _shorten(" ".join(creator.text.split()), _SNIPPET)
     if images:
-        names = ", ".join(images[:3])
-        detail = f"no code in the text; the email carries images ({names}): read the code off it"
-        return _failure(Reason.CODE_IN_IMAGE_ATTACHMENT, detail, snippet, identity)
+        return _screenshot_rows(images, creator, parts, identity, opts, snippet)
     quoted = next((m for p in parts if _quoted(p) for m in p.found), None)
     if quoted is not None:
         detail = (
@@ -546,6 +547,95 @@ def _no_rows(message: DecodedMessage, parts: list[_Part], base: MessageIdentity)
         )
         return _failure(Reason.NO_CODE_FOUND, detail, snippet, identity)
     return _failure(Reason.NO_CODE_FOUND, "no Spark code in the email", snippet, identity)
+
+
+# Screenshots read per email, and the encoded sizes worth reading: under 2 KB is an icon or a
+# tracking pixel, over 20 MB no phone screenshot. Each read costs about half a second.
+_MAX_SCREENSHOTS = 4
+_MIN_IMAGE_BYTES = 2_000
+_MAX_IMAGE_BYTES = 20_000_000
+
+
+def _screenshot_rows(
+    images: list[ImagePart],
+    creator: _Part,
+    parts: list[_Part],
+    identity: MessageIdentity,
+    opts: Options,
+    snippet: str,
+) -> Extraction:
+    """Codes read off the email's images: each a row for TikTok to check and a review item for
+    a person, since OCR can misread; no read keeps the email as `code_in_image_attachment`."""
+    # Imported here: numpy and the OCR runtime load only for mail that needs them.
+    from parsers.screenshots import ScreenshotRead, read_screenshot
+    from parsers.screenshots.ocr import EngineMissing
+
+    reads: list[tuple[str, ScreenshotRead]] = []
+    why: list[str] = []
+    for image in images[:_MAX_SCREENSHOTS]:
+        data = image.data()
+        if len(data) < _MIN_IMAGE_BYTES:
+            why.append(f"{image.name}: {len(data)} bytes, too small to be a screenshot")
+            continue
+        if len(data) > _MAX_IMAGE_BYTES:
+            why.append(f"{image.name}: {len(data):,} bytes, too large to be a screenshot")
+            continue
+        try:
+            read = read_screenshot(data, content_type=image.content_type)
+        except EngineMissing as exc:
+            why.append(f"{image.name}: not read, {exc}")
+            continue
+        if isinstance(read, ScreenshotRead):
+            if read.code not in {r.code for _, r in reads}:
+                reads.append((image.name, read))
+        else:
+            why.append(f"{image.name}: {read.reason}")
+    if not reads:
+        names = ", ".join(image.name for image in images[:3])
+        detail = f"no code in the text; the email carries images ({names}): read the code off it"
+        if why:
+            detail += " (" + "; ".join(why[:3]) + ")"
+        return _failure(Reason.CODE_IN_IMAGE_ATTACHMENT, detail, snippet, identity)
+
+    name, addr = _author(creator)
+    videos = {v.url: v for p in parts if not _quoted(p) for v in p.videos}
+    video = next(iter(videos.values())) if len(videos) == 1 else None
+    handle = video.handle if video and video.handle else _handle(creator)
+    text_days = _text_period(creator)
+    rows = []
+    for _, read in reads:
+        days = read.period_days if read.period_days is not None else text_days
+        row = _row(
+            read.code, days, video, handle, creator.date, name, addr, identity, opts.default_days
+        )
+        rows.append(
+            dataclasses.replace(
+                row,
+                code_source=CodeSource.SCREENSHOT,
+                candidates=tuple(read.candidates(32)),
+            )
+        )
+    detail = "; ".join(
+        f"read off {file}: {read.code}"
+        + (f" ; unsure: {read.describe_unsure()}" if read.unsure else " ; no character in doubt")
+        for file, read in reads
+    )
+    review = Failure(Reason.CODE_FROM_SCREENSHOT, detail, reads[0][1].code, rows[0].identity)
+    return Extraction(rows=tuple(rows), failure=review)
+
+
+def _text_period(part: _Part) -> int | None:
+    """The period the creator's words state, else a forwarder's note above; one value only."""
+    node: _Part | None = part
+    while node is not None:
+        if node.kind is not Kind.REPLY:
+            values = {p.days for p in node.periods}
+            if len(values) == 1:
+                return values.pop()
+            if values:
+                return None
+        node = node.parent
+    return None
 
 
 def _all_images(message: DecodedMessage) -> list[ImagePart]:

@@ -35,7 +35,10 @@ def load_gray(data: bytes) -> NDArray[np.uint8]:
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             img = Image.open(io.BytesIO(data), formats=FORMATS)
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Warning) as exc:
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            # Pillow's bomb guard: the header claims more pixels than any screen has.
+            raise NotAnImage("image too large to be a screenshot (its header claims so)") from exc
+        except (OSError, ValueError, SyntaxError, Warning) as exc:
             raise NotAnImage(f"not an image that can be opened ({type(exc).__name__})") from exc
         width, height = img.size
         if width < 32 or height < 32:

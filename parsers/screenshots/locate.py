@@ -60,6 +60,22 @@ def _bands(rows: NDArray[np.bool_], min_len: int, max_gap: int) -> list[tuple[in
     return bands
 
 
+def _grow(mask: NDArray[np.bool_], top: int, bottom: int, left: int, right: int) -> tuple[int, int]:
+    """Extend a box up and down while its side paddings keep the box's colour: a row of
+    dense text (small, JPEG-blurred, in dark mode) can leave too little of the colour across
+    the row for the row to count, splitting the box at its first line of text."""
+    pad = max(2, (right - left) // 100)
+    strips = np.concatenate(
+        [mask[:, left + pad : left + 2 * pad], mask[:, right - 2 * pad : right - pad]], axis=1
+    )
+    inside = strips.mean(axis=1) >= 0.8
+    while top > 0 and inside[top - 1]:
+        top -= 1
+    while bottom < mask.shape[0] and inside[bottom]:
+        bottom += 1
+    return top, bottom
+
+
 def find_boxes(gray: Gray) -> list[Box]:
     """Wide flat areas of a grey near the page's, largest first (the code box, maybe a button)."""
     h, w = gray.shape
@@ -82,7 +98,11 @@ def find_boxes(gray: Gray) -> list[Box]:
             xs = np.flatnonzero(cols)
             if xs.size == 0 or xs[-1] - xs[0] < 0.5 * w:
                 continue
-            boxes.append(Box(int(xs[0]), top, int(xs[-1]) + 1, bottom, level, page))
+            left, right = int(xs[0]), int(xs[-1]) + 1
+            top, bottom = _grow(mask, top, bottom, left, right)
+            box = Box(left, top, right, bottom, level, page)
+            if not any(b.top <= box.top < b.bottom or box.top <= b.top < box.bottom for b in boxes):
+                boxes.append(box)
     boxes.sort(key=lambda b: -(b.height * (b.right - b.left)))
     return boxes
 

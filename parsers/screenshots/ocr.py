@@ -28,6 +28,8 @@ _HEIGHT = 48  # the recognizer's input height
 _MIN_WIDTH = 320
 _MAX_WIDTH = 4096
 _lock = threading.Lock()
+_SPLIT_BLANK = 0.1  # blank probability inside a run of one label that splits it in two
+_NARROW = frozenset("ijlI1")
 
 
 class EngineMissing(RuntimeError):
@@ -118,19 +120,30 @@ def read_line(line: NDArray[np.uint8], *, code_only: bool = True) -> list[ReadCh
         start = t
         while t < n and best[t] == label:
             t += 1
-        span = probs[start:t].max(axis=0)
-        span[0] = 0.0
-        order = np.argsort(span)[::-1][:3]
-        total = float(span[order].sum()) or 1.0
-        choices = tuple(
-            (labels[int(i)], float(span[int(i)]) / total)
-            for i in order
-            if span[int(i)] > 0.01 * total
-        )
-        out.append(
-            ReadChar(labels[label], (start + t) / 2 * step, choices or ((labels[label], 1.0),))
-        )
+        # A doubled character ('jj', 'll') can come out as one run of its label with only a
+        # dip towards blank between the two: best-path decoding would merge them into one.
+        # A narrow glyph spans one or two time steps: three or more of 'i', 'j', 'l' are two.
+        if t - start >= 3:
+            k = start + 1 + int(np.argmax(probs[start + 1 : t - 1, 0]))
+            if probs[k, 0] >= _SPLIT_BLANK or labels[label] in _NARROW:
+                out.append(_char(probs, labels, label, start, k, step))
+                out.append(_char(probs, labels, label, k + (probs[k, 0] >= 0.5), t, step))
+                continue
+        out.append(_char(probs, labels, label, start, t, step))
     return out
+
+
+def _char(
+    probs: NDArray[np.float32], labels: list[str], label: int, start: int, end: int, step: float
+) -> ReadChar:
+    span = probs[start:end].max(axis=0)
+    span[0] = 0.0
+    order = np.argsort(span)[::-1][:3]
+    total = float(span[order].sum()) or 1.0
+    choices = tuple(
+        (labels[int(i)], float(span[int(i)]) / total) for i in order if span[int(i)] > 0.01 * total
+    )
+    return ReadChar(labels[label], (start + end) / 2 * step, choices or ((labels[label], 1.0),))
 
 
 def read_text(line: NDArray[np.uint8]) -> str:

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFont
 
-from parsers.screenshots import ScreenshotRead, Unreadable, read_screenshot
+from parsers.screenshots import ScreenshotRead, Unreadable, ocr, read_screenshot
 from parsers.screenshots.candidates import ranked
-from parsers.screenshots.glyphs import Glyph, measure
+from parsers.screenshots.glyphs import Glyph, measure, settle
 from tests.screenshots.generate import font_path, render
 
 # Seeds the benchmark does not use (it reads 0-99): the accuracy floor here is not tuned on them.
@@ -30,8 +30,8 @@ def _png(img: Image.Image) -> bytes:
 
 
 def test_reads_codes_off_generated_screenshots() -> None:
-    """Floors just under today's figures on these 20 (11 exact, 17 within the candidates, 20
-    periods; the benchmark's held-out 100: about 1 in 2 exact, 9 in 10 within): a reader that
+    """Floors just under today's figures on these 20 (14 exact, 19 within the candidates, 20
+    periods; the benchmark's held-out 100: about 7 in 10 exact, 9 in 10 within): a reader that
     breaks drops below them."""
     exact = within = period = 0
     for seed in ACCURACY_SEEDS:
@@ -42,8 +42,8 @@ def test_reads_codes_off_generated_screenshots() -> None:
         exact += read.code == shot.code
         within += shot.code in read.candidates(32)
         period += read.period_days == shot.period_days
-    assert exact >= 10
-    assert within >= 16
+    assert exact >= 12
+    assert within >= 18
     assert period >= 19
 
 
@@ -78,6 +78,69 @@ def _glyph(font: str, char: str, px: int = 36) -> Glyph:
 )
 def test_the_dot_of_j_shows_as_a_gap_and_J_has_none(font: str) -> None:
     assert _glyph(font, "j").gap < 0.25 < 0.45 < _glyph(font, "J").gap
+
+
+PROPORTIONAL = [
+    "DejaVuSans.ttf",
+    "DejaVuSansCondensed.ttf",
+    "NotoSans-Regular.ttf",
+    "LiberationSans-Regular.ttf",
+]
+
+
+@pytest.mark.parametrize("font", [*PROPORTIONAL, "DejaVuSansMono.ttf"])
+def test_a_one_has_a_flag_and_I_and_l_none(font: str) -> None:
+    assert _glyph(font, "1").flag >= 0.6
+    assert _glyph(font, "I").flag < 0.6
+    assert _glyph(font, "l").flag < 0.6 or _glyph(font, "l").tail >= 1.0  # a mono 'l' curls
+
+
+@pytest.mark.parametrize("font", PROPORTIONAL)
+def test_a_slash_leans_and_a_stem_does_not(font: str) -> None:
+    slash = _glyph(font, "/")
+    assert slash.flag <= -0.4 and slash.tail <= -0.4
+    assert _glyph(font, "l").flag > -0.4 or _glyph(font, "l").tail > -0.4
+
+
+def _line(text: str, font: str, px: int) -> np.ndarray:
+    face = ImageFont.truetype(str(font_path(font)), px)
+    img = Image.new("L", (int(face.getlength(text)) + 20, int(px * 1.5)), 255)
+    ImageDraw.Draw(img).text((10, int(px * 0.2)), text, font=face, fill=0)
+    return np.asarray(img, dtype=np.uint8)
+
+
+@pytest.mark.parametrize("font", PROPORTIONAL)
+@pytest.mark.parametrize("px", [22, 30])
+def test_O_and_0_are_told_apart_by_their_width(font: str, px: int) -> None:
+    """'O' is wider than the digits, '0' as wide: settled whatever the engine read."""
+    text = "#2O4a0bO5c7D0e8G9HN3x0O6"
+    img = _line(text, font, px)
+    chars = ocr.read_line(img)
+    assert len(chars) == len(text)
+    best = "".join(c[0][0] for c in settle(img, [(0, img.shape[0], chars)]))
+    assert [best[i] for i, c in enumerate(text) if c in "O0"] == [c for c in text if c in "O0"]
+
+
+@pytest.mark.parametrize(
+    ("text", "font", "px"),
+    [
+        ("#Kvjjai7Qw", "NotoSansDisplay-Regular.ttf", 26),
+        ("#Kvjjai7Qw", "LiberationSans-Regular.ttf", 26),
+        ("#2oii26wpz", "LiberationSans-Regular.ttf", 20),
+    ],
+)
+def test_doubled_narrow_letters_are_two(text: str, font: str, px: int) -> None:
+    """The recognizer's best path gives 'jj' as one run of 'j': it must come out as two."""
+    assert "".join(c.char for c in ocr.read_line(_line(text, font, px))) == text
+
+
+def test_a_last_line_of_only_padding_is_read() -> None:
+    """Seed 233 wraps its final '=' onto a line of its own, too low a band to be a line."""
+    shot = render(233)
+    assert shot.code.endswith("d=")
+    read = read_screenshot(shot.data)
+    assert isinstance(read, ScreenshotRead)
+    assert read.code.endswith("=") and len(read.code) == len(shot.code)
 
 
 def test_a_dotted_zero_has_ink_in_its_middle_and_O_none() -> None:
@@ -267,3 +330,13 @@ def test_damaged_screenshots_never_raise(seed: int, cut: int) -> None:
     del data[-cut:]
     result = read_screenshot(bytes(data))
     assert isinstance(result, (ScreenshotRead, Unreadable))
+
+
+def test_a_box_is_not_split_at_its_first_line_of_dense_text() -> None:
+    """Seed 206: a small dark JPEG whose first code line left too little of the box's grey
+    across its rows; the box was found as two, and the first line lost."""
+    shot = render(206)
+    assert shot.dark and shot.width < 600
+    read = read_screenshot(shot.data)
+    assert isinstance(read, ScreenshotRead)
+    assert len(read.code) == len(shot.code)
