@@ -28,9 +28,12 @@ Parts:
   memory, and a bare mailbox.mbox + mail-parser script for scale.
 
 Memory is the whole process tree (the command, its fork server and workers, the resource
-tracker): sampled every 50 ms from /proc, the largest sum of VmRSS seen ("tree RSS"), and
-the sum of every process's own peak, VmHWM ("sum of peaks", an upper bound that sampling
-cannot miss). Shared pages (workers forked from one server) count once per process in both.
+tracker): sampled every 50 ms from /proc, the largest sum of VmRSS seen ("tree RSS"; pages
+the workers share with their fork server count once per process), the largest sum of PSS
+("tree PSS": shared pages split among their sharers, what the tree really costs), and the
+sum of every process's own peak, VmHWM ("sum of peaks", an upper bound sampling cannot
+miss). CPU is the tree's user + system time: the command's own from wait4, its children's as
+last sampled (short by one sample at most); with other work on the machine, compare CPU.
 Target: the tree at 5,000 messages at most 1.3x the tree at 1,000.
 """
 
@@ -137,6 +140,18 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+def _pss_kb(pid: int) -> int:
+    """Proportional set size: shared pages split among the processes sharing them."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def _status_kb(pid: int) -> tuple[int, int]:
     """VmRSS and VmHWM of `pid` in KiB; zeros once it is gone."""
     rss = hwm = 0
@@ -161,6 +176,7 @@ class TreeSampler(threading.Thread):
         self.interval = interval
         self.stop = threading.Event()
         self.peak_rss_kb = 0
+        self.peak_pss_kb = 0
         self.hwm_kb: dict[int, int] = {}
         self.most_processes = 0
         self.cpu_s: dict[int, float] = {}
@@ -172,14 +188,16 @@ class TreeSampler(threading.Thread):
             pid = todo.pop()
             pids.append(pid)
             todo.extend(tree.get(pid, ()))
-        total = 0
+        total = pss = 0
         for pid in pids:
             rss, hwm = _status_kb(pid)
             self.cpu_s[pid] = max(self.cpu_s.get(pid, 0.0), _cpu_s(pid))
             total += rss
+            pss += _pss_kb(pid)
             if hwm:
                 self.hwm_kb[pid] = max(self.hwm_kb.get(pid, 0), hwm)
         self.peak_rss_kb = max(self.peak_rss_kb, total)
+        self.peak_pss_kb = max(self.peak_pss_kb, pss)
         self.most_processes = max(self.most_processes, len(pids))
 
     def run(self) -> None:
@@ -192,6 +210,7 @@ class Pass:
     seconds: float
     returncode: int
     tree_rss_mb: float
+    tree_pss_mb: float
     sum_of_peaks_mb: float
     processes: int
     cpu_s: float  # the tree's user + system CPU, from the samples: short by a sample at most
@@ -215,6 +234,10 @@ class Side:
     @property
     def tree_rss_mb(self) -> float:
         return max(p.tree_rss_mb for p in self.passes)
+
+    @property
+    def tree_pss_mb(self) -> float:
+        return max(p.tree_pss_mb for p in self.passes)
 
     @property
     def sum_of_peaks_mb(self) -> float:
@@ -251,6 +274,7 @@ def measure(command: list[str], env: dict[str, str] | None = None) -> Pass:
         seconds=seconds,
         returncode=proc.returncode,
         tree_rss_mb=sampler.peak_rss_kb / 1024,
+        tree_pss_mb=sampler.peak_pss_kb / 1024,
         sum_of_peaks_mb=sum(sampler.hwm_kb.values()) / 1024,
         processes=sampler.most_processes,
         cpu_s=sum(sampler.cpu_s.values()),
@@ -265,7 +289,7 @@ def alternate(sides: Sequence[Side], repeat: int, before: Any = None) -> None:
             side.passes.append(measure(side.command, side.env))
             p = side.passes[-1]
             print(
-                f"    pass {r + 1}: {side.name:<22} {p.seconds:7.2f} s  "
+                f"    pass {r + 1}: {side.name:<24} {p.seconds:7.2f} s  "
                 f"CPU {p.cpu_s:6.2f} s  tree RSS {p.tree_rss_mb:6.1f} MB  "
                 f"({p.processes} processes)",
                 flush=True,
@@ -276,7 +300,7 @@ def table(sides: Sequence[Side], messages: int, target: float | None) -> list[di
     base = sides[0].best
     print(
         f"  {'side':<24}{'best s':>8}{'msg/s':>7}{'ratio':>8}{'CPU s':>8}{'tree RSS MB':>13}"
-        f"{'sum of peaks MB':>17}"
+        f"{'tree PSS MB':>13}{'sum of peaks MB':>17}"
     )
     rows = []
     for side in sides:
@@ -286,7 +310,8 @@ def table(sides: Sequence[Side], messages: int, target: float | None) -> list[di
             mark = "  ok" if ratio <= target else f"  over {target:.1f}x"
         print(
             f"  {side.name:<24}{side.best:8.2f}{messages / side.best:7.0f}{ratio:7.2f}x"
-            f"{side.cpu_s:8.2f}{side.tree_rss_mb:13.1f}{side.sum_of_peaks_mb:17.1f}{mark}"
+            f"{side.cpu_s:8.2f}{side.tree_rss_mb:13.1f}{side.tree_pss_mb:13.1f}"
+            f"{side.sum_of_peaks_mb:17.1f}{mark}"
         )
         rows.append(
             {
@@ -295,6 +320,7 @@ def table(sides: Sequence[Side], messages: int, target: float | None) -> list[di
                 "ratio": round(ratio, 3),
                 "cpu_s": round(side.cpu_s, 2),
                 "tree_rss_mb": round(side.tree_rss_mb, 1),
+                "tree_pss_mb": round(side.tree_pss_mb, 1),
                 "sum_of_peaks_mb": round(side.sum_of_peaks_mb, 1),
                 "passes": [asdict(p) for p in side.passes],
             }
@@ -406,9 +432,10 @@ def part_imap(args: argparse.Namespace, messages: Sequence[bytes], work: Path) -
             for a, b in zip(small_sides, sides, strict=True):
                 ratio = b.tree_rss_mb / a.tree_rss_mb
                 peaks = b.sum_of_peaks_mb / a.sum_of_peaks_mb
+                pss = b.tree_pss_mb / a.tree_pss_mb
                 print(
-                    f"  {a.name:<22} {a.tree_rss_mb:7.1f} -> {b.tree_rss_mb:7.1f} MB  "
-                    f"{ratio:5.2f}x   (sum of peaks {peaks:.2f}x)"
+                    f"  {a.name:<24} {a.tree_rss_mb:7.1f} -> {b.tree_rss_mb:7.1f} MB  "
+                    f"{ratio:5.2f}x   (PSS {pss:.2f}x, sum of peaks {peaks:.2f}x)"
                 )
                 memory.append(
                     {
@@ -416,6 +443,7 @@ def part_imap(args: argparse.Namespace, messages: Sequence[bytes], work: Path) -
                         "small_mb": round(a.tree_rss_mb, 1),
                         "big_mb": round(b.tree_rss_mb, 1),
                         "ratio": round(ratio, 3),
+                        "pss_ratio": round(pss, 3),
                         "sum_of_peaks_ratio": round(peaks, 3),
                     }
                 )

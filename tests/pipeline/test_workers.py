@@ -12,6 +12,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from email.message import EmailMessage
 from pathlib import Path
 
 import pandas as pd
@@ -214,3 +215,45 @@ def test_sigterm_during_a_parallel_backfill_then_rerun_every_code_once(
     with dovecot.client(imap_account.username) as imap:
         imap.select_folder("INBOX", readonly=True)
         assert len(imap.search(["KEYWORD", "$SparkParsed"])) == count
+
+
+def _labelled_oddly(i: int) -> bytes:
+    """A code announced with a word sparkcodes does not know (until a rule says so)."""
+    msg = EmailMessage()
+    msg["From"] = f"Lea {i} <lea{i}@example.net>"
+    msg["To"] = "spark@brand.example"
+    msg["Subject"] = f"Freigabe {i}"
+    msg["Date"] = "Mon, 02 Nov 2026 09:00:00 +0000"
+    msg["Message-ID"] = f"<odd-{i}@example.net>"
+    msg.set_content(f"Hallo! Freigabeschlüssel: {code_for(i, 'odd')[1:]}\nGilt 30 Tage.\n")
+    return msg.as_bytes()
+
+
+def test_reprocess_in_workers_a_crash_keeps_that_item_only(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for i in range(8):
+        (inbox / f"odd-{i}.eml").write_bytes(_labelled_oddly(i))
+    config = tmp_path / "sparkcodes.toml"
+    config.write_text(
+        f'[local]\npaths = ["{inbox}"]\n[csv]\npath = "out/codes.csv"\n'
+        'failures_path = "out/failures.csv"\n[state]\npath = "state/s.sqlite3"\n',
+        encoding="utf-8",
+    )
+    first = sparkcodes("run", "--config", str(config), "--jobs", "2")
+    assert first.returncode == 1 and "failures 8" in first.stdout, first.stdout + first.stderr
+    with config.open("a", encoding="utf-8") as fh:
+        fh.write('[rules]\ncode_labels = ["Freigabeschlüssel"]\n')
+    marker = uuid.uuid4().hex
+    env = {TEST_FAULTS_ENV: "crash:<odd-3@", "SPARKCODES_TEST_RUN": marker}
+    again = sparkcodes("reprocess", "--all", "--config", str(config), "--jobs", "2", env=env)
+    assert again.returncode == 1, again.stderr
+    assert "7 now parse (7 codes), 1 still need review" in again.stdout
+    codes = _read(tmp_path / "out/codes.csv", "spark_code")
+    assert sorted(codes) == sorted(code_for(i, "odd") for i in range(8) if i != 3)
+    queue = sparkcodes("failures", "--config", str(config), "--format", "json").stdout
+    items = [json.loads(line) for line in queue.splitlines()]
+    assert [(i["reason"], i["creator_email"]) for i in items] == [
+        ("parser_error", "lea3@example.net")
+    ]
+    _no_orphans(marker)
