@@ -7,6 +7,11 @@ point repeats at most the current batch on the next run and never loses it.
 One loop, `sync(source, job)`, for every source (sources/): the source hands out batches and
 an opaque cursor per batch; it marks a batch (`done`) only after the sinks hold it, and the
 state stores the cursor only after that.
+
+With `Job.jobs` above 1, worker processes (pipeline/workers.py) extract: the next batch is
+fetched and extracted while the current one is written, but batches are written, marked and
+committed one after the other in the source's order, exactly as above. Enrichers run here, in
+this process, per batch.
 """
 
 from __future__ import annotations
