@@ -187,10 +187,18 @@ class Pool:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        terminated = kind is _Terminated
+        if self._old_sigterm is not None:  # a SIGTERM now must not cut the clean-up short
+
+            def later(signum: int, frame: FrameType | None) -> None:
+                nonlocal terminated
+                terminated = True
+
+            signal.signal(signal.SIGTERM, later)
         self.close(graceful=kind is None)
         if self._old_sigterm is not None:
             signal.signal(signal.SIGTERM, self._old_sigterm)
-        if kind is _Terminated:
+        if terminated:
             # Exit as a run without workers does on SIGTERM: killed by the signal.
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGTERM)
