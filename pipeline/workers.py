@@ -3,7 +3,7 @@
 Why worker processes: extraction is pure Python and holds the GIL, so threads would not use a
 second core. Why this and not concurrent.futures.ProcessPoolExecutor: a worker that dies there
 breaks the whole pool and nobody learns which email killed it; here each worker has at most a
-couple of messages in flight, so a crash or a hang is pinned on the one email it was reading,
+few messages in flight, so a crash or a hang is pinned on the one email it was reading,
 which becomes a `parser_error` review item while a fresh worker carries on.
 
 Why the `forkserver` start method: the parent holds threads (this pool's dispatcher, a progress
@@ -55,7 +55,10 @@ __all__ = [
 # Generous: reading a screenshot (OCR) may take seconds; a parser stuck for two minutes on
 # one email is a bug, and that email goes to review.
 DEFAULT_TIMEOUT = 120.0
-IN_FLIGHT = 2  # messages queued per worker: it never waits for the parent between two
+# Messages queued per worker, so it never waits for the parent between two: the dispatcher
+# thread shares the GIL with a busy main thread (fetching, writing sinks) and may wake up a
+# few milliseconds late; four emails are about ten milliseconds of work.
+IN_FLIGHT = 4
 
 # Test-only: "crash:<marker>" or "hang:<marker>" (comma-separated) make a worker os._exit or
 # sleep on an email containing <marker>, so the tests can kill a worker mid-batch through the
