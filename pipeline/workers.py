@@ -281,7 +281,12 @@ class Pool:
             if not worker.tasks:
                 worker.since = time.monotonic()
             worker.tasks.append(task)
-            worker.conn.send((message.raw, message.source, message.received_at))
+            try:
+                worker.conn.send((message.raw, message.source, message.received_at))
+            except OSError:  # it died: not this email's doing; `_wait` buries the worker
+                worker.tasks.pop()
+                self._queue.appendleft(task)
+                return
 
     def _wait(self) -> None:
         busy = [w for w in self._workers if w.tasks]
