@@ -7,12 +7,19 @@ point repeats at most the current batch on the next run and never loses it.
 One loop, `sync(source, job)`, for every source (sources/): the source hands out batches and
 an opaque cursor per batch; it marks a batch (`done`) only after the sinks hold it, and the
 state stores the cursor only after that.
+
+With `Job.jobs` above 1, worker processes (pipeline/workers.py) extract: the next batch is
+fetched and extracted while the current one is written, but batches are written, marked and
+committed one after the other in the source's order, exactly as above. Enrichers run here, in
+this process, per batch.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sys
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -25,8 +32,9 @@ from parsers.records import Extraction, ReviewStatus, review_status
 from pipeline.enrich import Enricher, enrich
 from pipeline.review import ReviewStore
 from pipeline.state import State
+from pipeline.workers import DEFAULT_TIMEOUT, Pool, Ticket
 from sinks import Sink
-from sources import RawMessage, Source
+from sources import RawMessage, Source, SourceBatch
 
 T = TypeVar("T")
 
@@ -80,6 +88,9 @@ class Job:
     # Steps between extraction and the sinks (pipeline/enrich.py); none by default.
     enrichers: Sequence[Enricher] = ()
     full: bool = False  # read everything again, ignoring what the state says was done
+    # Processes extracting in parallel (pipeline/workers.py); 1 extracts in this process.
+    jobs: int = 1
+    message_timeout: float = DEFAULT_TIMEOUT  # per email, in a worker process
 
 
 @dataclass(slots=True)
@@ -91,12 +102,20 @@ class Batch:
     statuses: dict[str, str]
 
 
-def process(messages: Sequence[RawMessage], job: Job, summary: Summary) -> Batch:
-    """Extract one batch and write what is new to every sink, then keep the raw email of each
-    review item. The state is not touched here: the caller commits it last."""
-    extracted = [
-        extract(m.raw, m.source, options=job.options, received_at=m.received_at) for m in messages
-    ]
+def process(
+    messages: Sequence[RawMessage],
+    job: Job,
+    summary: Summary,
+    extracted: Sequence[Extraction] | None = None,
+) -> Batch:
+    """Extract one batch (unless worker processes did: `extracted`, in the same order) and
+    write what is new to every sink, then keep the raw email of each review item. The state
+    is not touched here: the caller commits it last."""
+    if extracted is None:
+        extracted = [
+            extract(m.raw, m.source, options=job.options, received_at=m.received_at)
+            for m in messages
+        ]
     # What marks a message done: its Message-ID and a hash of its bytes, so a copy of the
     # same message (a resync, a second folder) is skipped but a different email that reuses
     # a Message-ID (broken clients do) is still read.
@@ -250,9 +269,9 @@ def sync(source: Source, job: Job) -> Summary:
     cursor = job.state.cursor(key) if job.state is not None and key is not None else None
     pending = source.pending(cursor, full=job.full)
     wrote = False
-    with progress_bar(pending.total, "syncing" if key else "reading") as bar:
-        for chunk in pending.batches:
-            batch = process(chunk.messages, job, summary)
+    with progress_bar(pending.total, "syncing" if key else "reading") as bar, workers(job) as pool:
+        for chunk, extracted in extracted_batches(pending.batches, pool):
+            batch = process(chunk.messages, job, summary, extracted)
             failed = [i for i, mid in enumerate(batch.ids) if mid in batch.failed]
             source.done(chunk, failed)
             commit_batch(job, batch, key, chunk.cursor)
@@ -262,3 +281,35 @@ def sync(source: Source, job: Job) -> Summary:
         # No mail: still refresh expiry status and pick up statuses people set in a sink.
         process([], job, summary)
     return summary
+
+
+def workers(job: Job) -> contextlib.AbstractContextManager[Pool | None]:
+    """The job's worker processes, or None when it extracts in this process (`jobs` 1)."""
+    if job.jobs <= 1:
+        return contextlib.nullcontext()
+    return Pool(job.jobs, job.options, timeout=job.message_timeout)
+
+
+def extracted_batches(
+    batches: Iterator[SourceBatch], pool: Pool | None
+) -> Iterator[tuple[SourceBatch, Sequence[Extraction] | None]]:
+    """Each batch with its extractions (None: `process` extracts it here), in order.
+
+    With workers, the next batch is read from the source (an IMAP FETCH, on this thread: the
+    connection is not shared) while the workers extract the current one, and the workers
+    extract the next one while the caller writes the current one; at most two batches are
+    submitted at a time, so memory is bounded by the batch size, not the mailbox. Commits
+    stay in order: the caller gets batch k before batch k+1.
+    """
+    if pool is None:
+        for chunk in batches:
+            yield chunk, None
+        return
+    ahead: deque[tuple[SourceBatch, Ticket]] = deque()
+    while True:
+        while len(ahead) < 2 and (fetched := next(batches, None)) is not None:
+            ahead.append((fetched, pool.submit(fetched.messages)))
+        if not ahead:
+            return
+        current, ticket = ahead.popleft()
+        yield current, ticket.results()

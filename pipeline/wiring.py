@@ -6,6 +6,7 @@ config file at load), so nothing here reads paths relative to anything."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from config.settings import Settings
 from parsers.extract import Campaign, Options
@@ -18,10 +19,14 @@ from pipeline.tiktok.client import RetryPolicy as TikTokRetry
 from pipeline.tiktok.enricher import TikTokCheck
 from pipeline.tiktok.ratelimit import RateLimiter
 from sinks import Sink
-from sinks.csv import CsvSink
-from sinks.sheets import RetryPolicy, SheetsSink, make_client, service_account_email
 from sinks.upsert import Expiry
-from sources.imap import ImapSource, Mailbox
+
+if TYPE_CHECKING:
+    from sinks.sheets import SheetsSink
+    from sources.imap import ImapSource, Mailbox
+
+# Sinks and the IMAP client are imported where they are built: a config without a sheet
+# never loads gspread and Google's auth libraries (a third of `run`'s start-up).
 
 
 def make_job(settings: Settings, state: State | None, *, full: bool = False) -> Job:
@@ -80,6 +85,8 @@ def tiktok_of(job: Job) -> TikTokCheck | None:
 
 def imap_source(settings: Settings, mailbox: Mailbox) -> ImapSource:
     """The IMAP folder as a source, handing failed messages off as [review] says."""
+    from sources.imap import ImapSource
+
     review = settings.review
     return ImapSource(mailbox, review.imap_keyword, review.imap_move_to)
 
@@ -92,6 +99,8 @@ def _sinks(settings: Settings, *, written_before: bool = False) -> list[Sink]:
     expiry = Expiry(warn_days=settings.review.expiring_within_days)
     sinks: list[Sink] = []
     if settings.csv is not None:
+        from sinks.csv import CsvSink
+
         csv = settings.csv
         sinks.append(
             CsvSink(
@@ -107,6 +116,8 @@ def _sinks(settings: Settings, *, written_before: bool = False) -> list[Sink]:
 
 
 def sheets_sink(settings: Settings, expiry: Expiry | None = None) -> SheetsSink:
+    from sinks.sheets import RetryPolicy, SheetsSink, make_client, service_account_email
+
     sheets = settings.sheets
     assert sheets is not None
     credentials = sheets.credentials_file

@@ -13,28 +13,22 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 import config
-from config.settings import Settings
-from config.starter import Answers, render
-from parsers.extract import Options, extract
-from parsers.records import TikTokStatus
-from pipeline.check import run_checks
 from pipeline.cli import review
 from pipeline.cli.errors import EXIT_CANNOT_RUN, EXIT_OK, EXIT_REVIEW, CannotRun, clean_errors
-from pipeline.cli.options import config_option
-from pipeline.lock import RunLock
-from pipeline.run import Job, Summary, sync
-from pipeline.state import State
-from pipeline.tiktok.access import exchange_auth_code
-from pipeline.verify import VerifySummary, daily_verify, mark_done, verify_stored
-from pipeline.watch import watch as watch_loop
-from pipeline.wiring import imap_source, lock_path, make_job, parsing_options, tiktok_of
-from sources.files import FilesSource, read_paths
-from sources.imap import Mailbox, read_secret
+from pipeline.cli.options import config_option, job_count, jobs_option, message_timeout_option
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+    from pipeline.run import Job, Summary
+    from pipeline.state import State
+
+# Each command imports what it uses inside its function: `parse` starts without the sinks'
+# libraries (pandas, gspread, requests), which are most of the start-up time.
 
 
 class _Group(click.Group):
@@ -74,27 +68,42 @@ def main() -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Apply this config's [rules] and [parsing] options (a file with only those will do).",
 )
-def parse(paths: tuple[Path, ...], default_days: int | None, config_path: Path | None) -> None:
+@jobs_option
+@message_timeout_option
+def parse(
+    paths: tuple[Path, ...],
+    default_days: int | None,
+    config_path: Path | None,
+    jobs: int | None,
+    message_timeout: float | None,
+) -> None:
     """Print every code (and every email without one) in PATHS as JSON Lines.
 
     PATHS may be .eml files, folders of them, mbox files or Maildirs. Nothing is written
     anywhere else. With --config, the config's rules apply, as in `run`; --default-days
     overrides its default period. Exits 1 when some email produced no code.
     """
+    from pipeline.workers import DEFAULT_TIMEOUT, extractor
+    from sources.files import read_paths
+
     failures = 0
     with clean_errors():
-        options = Options()
-        if config_path is not None:
-            options = parsing_options(config.load(config_path, parsing_only=True))
-        if default_days is not None:
-            options = dataclasses.replace(options, default_days=default_days)
-        for message in read_paths(list(paths)):
-            result = extract(
-                message.raw, message.source, options=options, received_at=message.received_at
-            )
-            failures += result.failure is not None
-            for record in result.records:
-                sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        options = None  # the parsers' defaults; not imported here, the workers do that
+        if config_path is not None or default_days is not None:
+            from parsers.extract import Options
+            from pipeline.wiring import parsing_options
+
+            options = Options()
+            if config_path is not None:
+                options = parsing_options(config.load(config_path, parsing_only=True))
+            if default_days is not None:
+                options = dataclasses.replace(options, default_days=default_days)
+        messages = read_paths(list(paths))
+        with extractor(job_count(jobs), options, message_timeout or DEFAULT_TIMEOUT) as each:
+            for _, result in each.map(messages):
+                failures += result.failure is not None
+                for record in result.records:
+                    sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
     sys.exit(EXIT_REVIEW if failures else EXIT_OK)
 
 
@@ -103,20 +112,40 @@ def parse(paths: tuple[Path, ...], default_days: int | None, config_path: Path |
 @click.option(
     "--full", is_flag=True, help="Read every message again, not only new ones (rows stay unique)."
 )
-def run(config_path: Path | None, full: bool) -> None:
+@jobs_option
+@message_timeout_option
+def run(
+    config_path: Path | None, full: bool, jobs: int | None, message_timeout: float | None
+) -> None:
     """Sync new emails into the configured sinks and print a one-line summary.
 
     With [tiktok], every new code is checked with TikTok before its row is written. Exits 0
     when all is good, 1 when some emails need review (or codes are left unverified by a TikTok
     outage), 2 when it could not run.
     """
+    from pipeline.lock import RunLock
+    from pipeline.state import State
+    from pipeline.wiring import lock_path
+
     with clean_errors():
         settings = config.load(config_path)
         with RunLock(lock_path(settings)), State(settings.state_path) as state:
-            job = make_job(settings, state, full=full)
+            job = _job(settings, state, full=full, jobs=job_count(jobs), timeout=message_timeout)
             summary = _sync_once(settings, state, full=full, job=job)
             left = _tiktok_after_sync(state, job, summary.line())
     sys.exit(EXIT_REVIEW if summary.failures or left else EXIT_OK)
+
+
+def _job(
+    settings: Settings, state: State, *, full: bool, jobs: int = 1, timeout: float | None = None
+) -> Job:
+    from pipeline.wiring import make_job
+
+    job = make_job(settings, state, full=full)
+    job.jobs = jobs
+    if timeout is not None:
+        job.message_timeout = timeout
+    return job
 
 
 def _tiktok_after_sync(state: State, job: Job, line: str) -> int:
@@ -124,6 +153,10 @@ def _tiktok_after_sync(state: State, job: Job, line: str) -> int:
     that no new email carried, then raise a run-wide TikTok error (exit 2) now that the sinks
     hold what the emails gave. Returns how many codes are left unverified, plus the review
     items their first verdicts made (either means exit 1)."""
+    from parsers.records import TikTokStatus
+    from pipeline.verify import VerifySummary, verify_stored
+    from pipeline.wiring import tiktok_of
+
     check = tiktok_of(job)
     if check is None:
         click.echo(line)
@@ -150,6 +183,12 @@ def watch(config_path: Path | None) -> None:
     Reconnects with backoff after network errors; stops cleanly on SIGTERM or Ctrl-C. With
     [tiktok], re-checks the stored codes once a day, as `verify` does.
     """
+    from pipeline.state import State
+    from pipeline.verify import daily_verify
+    from pipeline.watch import watch as watch_loop
+    from pipeline.wiring import lock_path, make_job
+    from sources.imap import read_secret
+
     with clean_errors():
         settings = config.load(config_path)
         if settings.imap is None:
@@ -189,6 +228,11 @@ def verify(config_path: Path | None, every: bool) -> None:
     TikTok's verdict, 1 when some are left unverified or a first verdict made a review item,
     2 when it could not run.
     """
+    from pipeline.lock import RunLock
+    from pipeline.state import State
+    from pipeline.verify import mark_done, verify_stored
+    from pipeline.wiring import lock_path, make_job, tiktok_of
+
     with clean_errors():
         settings = config.load(config_path)
         if settings.tiktok is None:
@@ -229,6 +273,8 @@ def tiktok_token(app_id: str, auth_code: str, secret_env: str, endpoint: str | N
     Prints the token alone on stdout (redirect it to a file, or into a secret store) and
     what to put in the config on stderr.
     """
+    from pipeline.tiktok.access import exchange_auth_code
+
     with clean_errors():
         secret = os.environ.get(secret_env, "").strip()
         if not secret:
@@ -265,6 +311,8 @@ def check(config_path: Path | None) -> None:
 
     Changes nothing. Prints one line per check and exits 0 when all pass, 2 otherwise.
     """
+    from pipeline.check import run_checks
+
     with clean_errors():
         settings = config.load(config_path)
     where = settings.path or "defaults"
@@ -280,8 +328,8 @@ def check(config_path: Path | None) -> None:
 @click.option(
     "--output",
     type=click.Path(path_type=Path, dir_okay=False),
-    default=Path(config.settings.CONFIG_NAME),
-    show_default=True,
+    default=lambda: Path(config.settings.CONFIG_NAME),  # read when used: `import config` is lazy
+    show_default="sparkcodes.toml",
     help="Where to write the config.",
 )
 @click.option("--host", help="IMAP server, e.g. imap.gmail.com.")
@@ -320,6 +368,8 @@ def init(output: Path, force: bool, port: int | None, **answers: str | None) -> 
 
     Then run `sparkcodes check`, and `sparkcodes run` for a first sync.
     """
+    from config.starter import Answers, render
+
     if output.exists() and not force:
         raise CannotRun(f"{output} exists; use --force to overwrite it")
     interactive = sys.stdin.isatty()
@@ -375,7 +425,12 @@ def init(output: Path, force: bool, port: int | None, **answers: str | None) -> 
 
 
 def _sync_once(settings: Settings, state: State, *, full: bool, job: Job | None = None) -> Summary:
-    job = job or make_job(settings, state, full=full)
+    from pipeline.run import sync
+    from pipeline.wiring import imap_source
+    from sources.files import FilesSource
+    from sources.imap import Mailbox, read_secret
+
+    job = job or _job(settings, state, full=full)
     if settings.imap is not None:
         secret = read_secret(settings.imap)
         with Mailbox(settings.imap, secret) as mailbox:

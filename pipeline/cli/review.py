@@ -9,32 +9,25 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import pandas as pd
 
 import config
-from parsers.codes import normalize_text
-from parsers.extract import extract
-from parsers.message import UndecodableMessage, decode
 from parsers.records import ExpiryStatus, ReviewStatus, failure_id
 from pipeline.cli.errors import CannotRun, clean_errors
-from pipeline.cli.options import config_option
-from pipeline.lock import RunLock
-from pipeline.run import (
-    Batch,
-    Summary,
-    content_key,
-    own_review_item,
-    record_review,
-    write_sinks,
+from pipeline.cli.options import (
+    config_option,
+    job_count,
+    jobs_option,
+    message_timeout_option,
 )
-from pipeline.state import State
-from pipeline.wiring import lock_path, make_job, review_store
-from sinks import StoredRows
-from sinks.csv import neutralize
-from sources.imap import take_back
+
+if TYPE_CHECKING:
+    from pipeline.state import State
+
+# Commands import what they use inside their functions, so that `sparkcodes parse` (beside
+# these in one command group) does not start by loading pandas, the sinks and the IMAP client.
 
 _LIST_COLUMNS = [
     "failure_id",
@@ -48,6 +41,8 @@ _LIST_COLUMNS = [
 
 
 def open_state(config_path: Path | None) -> tuple[config.Settings, State]:
+    from pipeline.state import State
+
     settings = config.load(config_path)
     return settings, State(settings.state_path)
 
@@ -81,6 +76,10 @@ def failures(ctx: click.Context, config_path: Path | None, fmt: str | None, show
 @click.pass_context
 def show(ctx: click.Context, ident: str, config_path: Path | None) -> None:
     """Print one review item: why, and the text the parser saw."""
+    from parsers.codes import normalize_text
+    from parsers.message import UndecodableMessage, decode
+    from pipeline.wiring import review_store
+
     with clean_errors():
         settings, state = open_state(config_path or ctx.obj.get("config_path"))
         with state:
@@ -103,7 +102,15 @@ def show(ctx: click.Context, ident: str, config_path: Path | None) -> None:
 @click.argument("idents", nargs=-1)
 @click.option("--all", "every", is_flag=True, help="Every open review item.")
 @config_option
-def reprocess(idents: tuple[str, ...], every: bool, config_path: Path | None) -> None:
+@jobs_option
+@message_timeout_option
+def reprocess(
+    idents: tuple[str, ...],
+    every: bool,
+    config_path: Path | None,
+    jobs: int | None,
+    message_timeout: float | None,
+) -> None:
     """Parse stored review items again with the current rules.
 
     Those that now give clean rows move to the codes (CSV and sheet alike) and leave
@@ -112,6 +119,20 @@ def reprocess(idents: tuple[str, ...], every: bool, config_path: Path | None) ->
     """
     if not idents and not every:
         raise CannotRun("name review items by id, or use --all")
+    from pipeline.lock import RunLock
+    from pipeline.run import (
+        Batch,
+        Summary,
+        content_key,
+        own_review_item,
+        record_review,
+        write_sinks,
+    )
+    from pipeline.wiring import lock_path, make_job, review_store
+    from pipeline.workers import DEFAULT_TIMEOUT, extractor
+    from sources import RawMessage
+    from sources.imap import take_back
+
     with clean_errors():
         settings, state = open_state(config_path)
         with state, RunLock(lock_path(settings)):
@@ -125,22 +146,26 @@ def reprocess(idents: tuple[str, ...], every: bool, config_path: Path | None) ->
             summary = Summary()
             batch = Batch([], set(), [], [], {})
             results, missing = [], []
+            kept: list[tuple[dict[str, Any], RawMessage]] = []
             for item in items:
                 raw = store.get(item["failure_id"])
                 if raw is None:
                     missing.append(item["failure_id"])
                     continue
                 received = _parse_time(item.get("received_at"))
-                result = extract(
-                    raw, item["source"] or "review", options=job.options, received_at=received
-                )
-                result = own_review_item(result, content_key(raw), job)  # its own id
-                results.append(result)
-                summary.codes += len(result.rows)
-                if result.failure is not None:
-                    batch.review.append((result.failure.as_record(), len(raw)))
-                else:
-                    batch.cleared.append(item["failure_id"])
+                kept.append((item, RawMessage(raw, item["source"] or "review", received)))
+            timeout = message_timeout or DEFAULT_TIMEOUT
+            with extractor(job_count(jobs), job.options, timeout) as each:
+                done = each.map(message for _, message in kept)
+                for (item, _), (message, result) in zip(kept, done, strict=True):
+                    raw = message.raw
+                    result = own_review_item(result, content_key(raw), job)  # its own id
+                    results.append(result)
+                    summary.codes += len(result.rows)
+                    if result.failure is not None:
+                        batch.review.append((result.failure.as_record(), len(raw)))
+                    else:
+                        batch.cleared.append(item["failure_id"])
             write_sinks(results, job, summary, batch.statuses)
             record_review(job, batch)
     cleared = set(batch.cleared)
@@ -163,6 +188,10 @@ def resolve(idents: tuple[str, ...], ignore: bool, config_path: Path | None) -> 
 
     Their messages lose the review keyword on the mail server (when it can be reached).
     """
+    from pipeline.lock import RunLock
+    from pipeline.wiring import lock_path, make_job
+    from sources.imap import take_back
+
     status = ReviewStatus.IGNORED if ignore else ReviewStatus.RESOLVED
     with clean_errors():
         settings, state = open_state(config_path)
@@ -189,6 +218,9 @@ def _say(sentence: str | None) -> None:
 @config_option
 def expiring(within: str, fmt: str | None, now_text: str | None, config_path: Path | None) -> None:
     """List codes that expire soon, and those already expired, soonest first."""
+    from pipeline.wiring import make_job
+    from sinks import StoredRows
+
     window = _window(within)
     now = _parse_time(now_text) if now_text else datetime.now(UTC)
     if now is None:
@@ -234,6 +266,10 @@ def expiring(within: str, fmt: str | None, now_text: str | None, config_path: Pa
 
 def emit(rows: Sequence[dict[str, Any]], columns: list[str], fmt: str | None) -> None:
     """A table on a terminal; CSV or JSON Lines for scripts."""
+    import pandas as pd
+
+    from sinks.csv import neutralize
+
     fmt = fmt or ("table" if sys.stdout.isatty() else "csv")
     if fmt == "json":
         for row in rows:
