@@ -13,20 +13,18 @@ from parsers.extract import Campaign, Options
 from pipeline.review import ReviewStore
 from pipeline.run import Job
 from pipeline.state import State
-from pipeline.tiktok.access import TokenSetupError, read_token
-from pipeline.tiktok.client import Client
-from pipeline.tiktok.client import RetryPolicy as TikTokRetry
-from pipeline.tiktok.enricher import TikTokCheck
-from pipeline.tiktok.ratelimit import RateLimiter
 from sinks import Sink
 from sinks.upsert import Expiry
 
 if TYPE_CHECKING:
+    from pipeline.tiktok.client import Client, RetryPolicy
+    from pipeline.tiktok.enricher import TikTokCheck
     from sinks.sheets import SheetsSink
     from sources.imap import ImapSource, Mailbox
 
-# Sinks and the IMAP client are imported where they are built: a config without a sheet
-# never loads gspread and Google's auth libraries (a third of `run`'s start-up).
+# Sinks, the IMAP client and TikTok's client are imported where they are built: a config
+# without a sheet never loads gspread and Google's auth libraries (a third of `run`'s
+# start-up), one without [tiktok] never loads requests.
 
 
 def make_job(settings: Settings, state: State | None, *, full: bool = False) -> Job:
@@ -50,13 +48,17 @@ def make_job(settings: Settings, state: State | None, *, full: bool = False) -> 
     )
 
 
-# How long TikTok requests keep trying; tests shorten it.
-TIKTOK_RETRY = TikTokRetry()
+# How long TikTok requests keep trying (None: the client's default); tests shorten it.
+TIKTOK_RETRY: RetryPolicy | None = None
 
 
 def tiktok_client(settings: Settings) -> Client:
     """One client (and rate limiter) for the whole run; reads the token now, so a missing
     one stops the command before any mail is read."""
+    from pipeline.tiktok.access import TokenSetupError, read_token
+    from pipeline.tiktok.client import Client, RetryPolicy
+    from pipeline.tiktok.ratelimit import RateLimiter
+
     tiktok = settings.tiktok
     assert tiktok is not None
     try:
@@ -65,7 +67,7 @@ def tiktok_client(settings: Settings) -> Client:
             read_token(tiktok),
             endpoint=tiktok.effective_endpoint,
             limiter=RateLimiter(per_second=tiktok.max_requests_per_second),
-            retry=TIKTOK_RETRY,
+            retry=TIKTOK_RETRY or RetryPolicy(),
         )
     except ValueError as exc:  # the token holds spaces: say so without showing it
         raise TokenSetupError(f"the TikTok access token cannot be used: {exc}") from None
@@ -75,11 +77,17 @@ def tiktok_check(settings: Settings, state: State | None) -> TikTokCheck | None:
     """TikTok's check as the run's enricher, or None without `[tiktok]` (no request, ever)."""
     if settings.tiktok is None:
         return None
+    from pipeline.tiktok.enricher import TikTokCheck
+
     return TikTokCheck(tiktok_client(settings), state, authorize=settings.tiktok.authorize)
 
 
 def tiktok_of(job: Job) -> TikTokCheck | None:
     """The job's TikTok step, for what a command does after the sync."""
+    if not job.enrichers:
+        return None
+    from pipeline.tiktok.enricher import TikTokCheck
+
     return next((e for e in job.enrichers if isinstance(e, TikTokCheck)), None)
 
 

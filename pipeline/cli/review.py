@@ -119,6 +119,7 @@ def reprocess(
     """
     if not idents and not every:
         raise CannotRun("name review items by id, or use --all")
+    from pipeline.enrich import enrich
     from pipeline.lock import RunLock
     from pipeline.run import (
         Batch,
@@ -128,7 +129,7 @@ def reprocess(
         record_review,
         write_sinks,
     )
-    from pipeline.wiring import lock_path, make_job, review_store
+    from pipeline.wiring import lock_path, make_job, review_store, tiktok_of
     from pipeline.workers import DEFAULT_TIMEOUT, extractor
     from sources import RawMessage
     from sources.imap import take_back
@@ -157,17 +158,22 @@ def reprocess(
             timeout = message_timeout or DEFAULT_TIMEOUT
             with extractor(job_count(jobs), job.options, timeout) as each:
                 done = each.map(message for _, message in kept)
-                for (item, _), (message, result) in zip(kept, done, strict=True):
-                    raw = message.raw
-                    result = own_review_item(result, content_key(raw), job)  # its own id
-                    results.append(result)
-                    summary.codes += len(result.rows)
-                    if result.failure is not None:
-                        batch.review.append((result.failure.as_record(), len(raw)))
-                    else:
-                        batch.cleared.append(item["failure_id"])
+                for message, result in done:
+                    # Its own id, as a run would give it.
+                    results.append(own_review_item(result, content_key(message.raw), job))
+            # The same steps as a run between extraction and the sinks (TikTok's verdict).
+            results = list(enrich(results, job.enrichers))
+            for (item, message), result in zip(kept, results, strict=True):
+                summary.codes += len(result.rows)
+                if result.failure is not None:
+                    batch.review.append((result.failure.as_record(), len(message.raw)))
+                else:
+                    batch.cleared.append(item["failure_id"])
             write_sinks(results, job, summary, batch.statuses)
             record_review(job, batch)
+            check = tiktok_of(job)
+            if check is not None:
+                check.raise_if_stopped()  # a token error: exit 2, after the sinks got the rows
     cleared = set(batch.cleared)
     _say(take_back(settings, [item for item in items if item["failure_id"] in cleared]))
     fixed = len(batch.cleared)
