@@ -133,7 +133,7 @@ def extract(
     try:
         return _extract(raw, source, opts, received_at)
     except Exception as exc:  # a parser bug must cost one review item, never the run
-        identity = _header_identity(raw, source, received_at)
+        identity = header_identity(raw, source, received_at)
         return _failure(
             Reason.PARSER_ERROR,
             f"the parser failed on this email ({type(exc).__name__}); please report it",
@@ -144,14 +144,14 @@ def extract(
 
 def _extract(raw: bytes, source: str, opts: Options, received_at: datetime | None) -> Extraction:
     if len(raw) > opts.max_bytes:
-        identity = _header_identity(raw, source, received_at)
+        identity = header_identity(raw, source, received_at)
         detail = f"{len(raw):,} bytes, over the {opts.max_bytes:,}-byte limit"
         return _failure(Reason.MESSAGE_TOO_LARGE, detail, "", identity)
     labels = opts.label_pattern
     try:
         message = decode(raw, worth_rendering=lambda text: may_hold_code(text, labels))
     except UndecodableMessage as exc:
-        identity = _header_identity(raw, source, received_at)
+        identity = header_identity(raw, source, received_at)
         return _failure(Reason.UNDECODABLE, f"not a readable email: {exc}", "", identity)
 
     # Without a Date header the code was authorized no later than it arrived: the arrival
@@ -660,7 +660,7 @@ def _synthetic_id(raw: bytes) -> str:
     return f"<{hashlib.sha256(raw).hexdigest()[:32]}@sparkcodes.invalid>"
 
 
-def _header_identity(raw: bytes, source: str, received_at: datetime | None) -> MessageIdentity:
+def header_identity(raw: bytes, source: str, received_at: datetime | None) -> MessageIdentity:
     """Whatever the headers alone tell, for emails too large or too broken to decode."""
     try:
         headers = email.parser.BytesHeaderParser().parsebytes(raw[:65536])

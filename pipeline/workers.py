@@ -382,9 +382,9 @@ def _raise_terminated(signum: int, frame: FrameType | None) -> None:
 def _lost(message: RawMessage, why: str) -> Extraction:
     """A parser_error for an email whose worker never answered, identified by its headers the
     way `extract` identifies emails it cannot read."""
-    from parsers.extract import _header_identity
+    from parsers.extract import header_identity
 
-    identity = _header_identity(message.raw, message.source, message.received_at)
+    identity = header_identity(message.raw, message.source, message.received_at)
     detail = f"the parser failed on this email ({why}); please report it"
     return Extraction(rows=(), failure=Failure(Reason.PARSER_ERROR, detail, "", identity))
 
