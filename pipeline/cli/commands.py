@@ -153,14 +153,15 @@ def _tiktok_after_sync(state: State, job: Job, line: str) -> int:
     that no new email carried, then raise a run-wide TikTok error (exit 2) now that the sinks
     hold what the emails gave. Returns how many codes are left unverified, plus the review
     items their first verdicts made (either means exit 1)."""
-    from parsers.records import TikTokStatus
-    from pipeline.verify import VerifySummary, verify_stored
     from pipeline.wiring import tiktok_of
 
     check = tiktok_of(job)
     if check is None:
         click.echo(line)
         return 0
+    from parsers.records import TikTokStatus
+    from pipeline.verify import VerifySummary, verify_stored
+
     again = VerifySummary()
     if check.error is None:
         again = verify_stored(
