@@ -41,7 +41,7 @@ def read_token(settings: TikTokSettings) -> str:
     path = settings.access_token_file
     assert path is not None
     try:
-        value = Path(path).read_text(encoding="utf-8").strip()
+        value = Path(path).read_text(encoding="utf-8-sig").strip()  # Notepad's BOM
     except OSError as exc:
         raise TokenSetupError(
             f"cannot read tiktok.access_token_file {path}: {exc.strerror or type(exc).__name__}"

@@ -138,8 +138,12 @@ class Client:
         token = access_token.strip() if isinstance(access_token, str) else ""
         if not token:
             raise ValueError("the TikTok access token is empty")
-        if any(ch.isspace() or ord(ch) < 32 for ch in token):
-            raise ValueError("the TikTok access token contains spaces or control characters")
+        if not all(33 <= ord(ch) <= 126 for ch in token):
+            # Checked here, not by the HTTP library: its error would be "a bug" to the user.
+            raise ValueError(
+                "the TikTok access token contains spaces, control characters or characters "
+                "outside ASCII (a smart quote, a pasted symbol?); copy the token again"
+            )
         self.advertiser_id = advertiser_id
         self.__token = token
         self.endpoint = (endpoint or DEFAULT_ENDPOINT).rstrip("/")

@@ -1,0 +1,64 @@
+"""Problems an ops trial of the TikTok check found, each pinned by the test that showed it.
+
+The real CLI (in-process, or as cron runs it) against the emulator, as a brand's ops team
+would use it."""
+
+# Fixtures are imported from their modules, so their parameters shadow the imports.
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.pipeline.cli_helpers import sparkcodes
+from tests.pipeline.mailgen import code_for
+from tests.pipeline.tiktok_helpers import (  # noqa: F401 (fixtures)
+    TOKEN_ENV,
+    Project,
+    fast_retries,
+    project,
+    write_config,
+)
+from tests.tiktok_emulator.conftest import tiktok_emulator  # noqa: F401
+from tests.tiktok_emulator.server import TikTokEmulator
+
+
+def _token_file_config(project: Project) -> Path:
+    text = project.config.read_text(encoding="utf-8")
+    text = text.replace(f'access_token_env = "{TOKEN_ENV}"', 'access_token_file = "token.txt"')
+    project.config.write_text(text, encoding="utf-8")
+    return project.root / "token.txt"
+
+
+def test_a_token_file_saved_with_a_bom_works(project: Project) -> None:
+    """Windows Notepad saves UTF-8 with a byte-order mark; the run used to end in
+    "unexpected error (UnicodeEncodeError ...); this is a bug"."""
+    token_file = _token_file_config(project)
+    token_file.write_bytes(b"\xef\xbb\xbf" + project.emu.token.encode() + b"\r\n")
+    project.code(0)
+    project.mail(0)
+    result = project.cli("run")
+    assert result.exit_code == 0, result.output
+    assert project.codes().loc[code_for(0), "tiktok_status"] == "active"
+
+
+@pytest.mark.parametrize("token", ["act.tok\u20acn", "act.tok\u00e9n", "act.\u201ctoken\u201d"])
+def test_a_token_with_characters_no_token_has_is_one_sentence(
+    tmp_path: Path, tiktok_emulator: TikTokEmulator, token: str
+) -> None:
+    """A pasted token with a smart quote or a euro sign: one sentence naming the setting,
+    exit 2, no traceback, no request, and the token itself never shown."""
+    (tmp_path / "inbox").mkdir()
+    config = write_config(tmp_path, tiktok_emulator)
+    for command in ("run", "check"):
+        result = sparkcodes(
+            command, "--config", str(config), env={TOKEN_ENV: token, "SPARKCODES_DEBUG": ""}
+        )
+        out = result.stdout + result.stderr
+        assert result.returncode == 2, (command, out)
+        assert "this is a bug" not in out and "Traceback" not in out
+        assert "access token" in out
+        assert token not in out
+    assert tiktok_emulator.requests == []
