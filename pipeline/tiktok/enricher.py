@@ -340,7 +340,7 @@ def _expired_on_arrival(row: CodeRow, verdict: Verdict) -> bool:
     """Whether the code had already ended when its email arrived; when either time is
     unknown, it counts as on arrival (a person looks rather than nobody)."""
     received = row.identity.received_at
-    if verdict.auth_end_time is None or received is None:
+    if verdict.auth_end_time is None or verdict.end_unknown or received is None:
         return True
     return verdict.auth_end_time <= received
 

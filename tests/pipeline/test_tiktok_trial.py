@@ -62,3 +62,20 @@ def test_a_token_with_characters_no_token_has_is_one_sentence(
         assert "access token" in out
         assert token not in out
     assert tiktok_emulator.requests == []
+
+
+def test_tiktok_saying_expired_before_its_end_time_is_expired_everywhere(project: Project) -> None:
+    """TikTok answered ``ad_auth_status: EXPIRED`` with an ``auth_end_time`` still ahead (the
+    emulator's default for an expired code). The row said tiktok_status expired but
+    expiry_status active, `expiring` did not list it, and no review item asked for a new
+    code: the end time TikTok gave is not when the code ended."""
+    code = project.code(0, "expired")  # auth_end defaults to 29 days from now
+    project.mail(0)
+    result = project.cli("run")
+    assert result.exit_code == 1, result.output
+    row = project.codes().loc[code]
+    assert (row["tiktok_status"], row["expiry_status"]) == ("expired", "expired")
+    assert row["duration_source"] == "tiktok"
+    assert list(project.failures()["reason"]) == ["expired_on_arrival"]
+    listed = project.cli("expiring", "--format", "json")
+    assert code in listed.stdout
