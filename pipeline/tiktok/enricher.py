@@ -111,10 +111,17 @@ def apply_verdict(row: CodeRow, verdict: Verdict, ad_account: str | None = None)
         checked_at=checked,
         ad_account=ad_account or row.ad_account,
     )
-    if verdict.auth_end_time is not None:
-        out = dataclasses.replace(
-            out, expires_at=verdict.auth_end_time, duration_source=DurationSource.TIKTOK
-        )
+    end = verdict.auth_end_time
+    if (
+        verdict.end_unknown
+        and row.duration_source is DurationSource.TIKTOK
+        and row.expires_at is not None
+        and end is not None
+        and row.expires_at <= end
+    ):
+        end = row.expires_at  # an earlier check already saw it ended: keep that bound
+    if end is not None:
+        out = dataclasses.replace(out, expires_at=end, duration_source=DurationSource.TIKTOK)
     return out
 
 

@@ -113,7 +113,7 @@ def _answered(post: PostInfo, linked: str, now: datetime) -> Verdict:
             # `expiring`): it ended by now at the latest.
             if end is not None:
                 detail += f" before its auth_end_time {post.auth_end_raw}"
-            end, end_unknown = now, True
+            end, end_unknown = now.replace(microsecond=0), True
     elif post.auth_end_time is not None and post.auth_end_time <= now:
         status, detail = TikTokStatus.EXPIRED, f"auth_end_time {post.auth_end_raw} has passed"
     elif auth and auth != "AUTHORIZED" and _CANCELLED_AUTH.search(auth):

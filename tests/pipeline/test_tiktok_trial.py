@@ -8,6 +8,7 @@ would use it."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,18 @@ def test_tiktok_saying_expired_before_its_end_time_is_expired_everywhere(project
     assert list(project.failures()["reason"]) == ["expired_on_arrival"]
     listed = project.cli("expiring", "--format", "json")
     assert code in listed.stdout
+
+
+def test_the_end_of_an_expired_code_does_not_move_at_each_verify(project: Project) -> None:
+    """With its end unknown, an expired code ends at the check: a later `verify --all` must
+    not move that end forward (`expiring` would show it expiring later and later)."""
+    code = project.code(0, "expired")
+    project.mail(0)
+    project.cli("run")
+    first = project.codes().loc[code, "expires_at"]
+    time.sleep(1.1)  # rows keep whole seconds
+    result = project.cli("verify", "--all")
+    assert result.exit_code == 0, result.output
+    row = project.codes().loc[code]
+    assert row["checked_at"] > first
+    assert (row["tiktok_status"], row["expires_at"]) == ("expired", first)
