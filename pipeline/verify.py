@@ -46,17 +46,21 @@ _TIKTOK_REASONS = frozenset(
 
 @dataclass(slots=True)
 class VerifySummary:
-    checked: int = 0
+    checked: int = 0  # codes TikTok gave a verdict on
+    asked: int = 0  # codes due for a check (a run-wide error can leave some unchecked)
     statuses: Counter[str] = field(default_factory=Counter)
     unverified_left: int = 0
     added: int = 0
     review: int = 0  # review items made for codes TikTok judged for the first time
 
     def line(self) -> str:
-        if not self.checked:
+        if not self.asked and not self.checked:
             return "tiktok: nothing to check"
         parts = ", ".join(f"{status} {n}" for status, n in sorted(self.statuses.items()))
-        text = f"tiktok: checked {self.checked} ({parts})"
+        count = (
+            f"{self.checked}" if self.checked >= self.asked else f"{self.checked} of {self.asked}"
+        )
+        text = f"tiktok: checked {count}" + (f" ({parts})" if parts else "")
         if self.added:
             text += f"; {self.added} in the ad account"
         if self.review:
@@ -123,6 +127,7 @@ def verify_stored(
                 state.commit([], failures=[(f.as_record(), 0) for f, _ in items])
             summary.review = len(items)
         summary.checked = len(answered)
+        summary.asked = len(rows)
         summary.statuses.update(str(r.tiktok_status) for r in settled)
         summary.added = sum(1 for r in settled if r.ad_account == "added")
     summary.unverified_left = state.tiktok_count(str(TikTokStatus.UNVERIFIED))

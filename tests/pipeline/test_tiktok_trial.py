@@ -95,3 +95,18 @@ def test_the_end_of_an_expired_code_does_not_move_at_each_verify(project: Projec
     row = project.codes().loc[code]
     assert row["checked_at"] > first
     assert (row["tiktok_status"], row["expires_at"]) == ("expired", first)
+
+
+def test_verify_with_a_dead_token_does_not_say_nothing_to_check(project: Project) -> None:
+    """`verify` printed "tiktok: nothing to check" above the token error although every
+    stored code was waiting for a check; ops reading the cron mail took it as all fine."""
+    project.code(0)
+    project.code(1)
+    project.mail(0, 1)
+    assert project.cli("run").exit_code == 0
+    project.emu.revoke_token()
+    result = project.cli("verify")
+    assert result.exit_code == 2
+    assert "nothing to check" not in result.stdout
+    assert "0 of 2" in result.stdout
+    assert "get a new token" in result.stderr
