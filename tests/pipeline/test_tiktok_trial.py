@@ -110,3 +110,29 @@ def test_verify_with_a_dead_token_does_not_say_nothing_to_check(project: Project
     assert "nothing to check" not in result.stdout
     assert "0 of 2" in result.stdout
     assert "get a new token" in result.stderr
+
+
+@pytest.mark.parametrize("key", ["access_token_env", "advertiser_id"])
+def test_a_token_pasted_into_the_config_is_never_echoed(
+    tmp_path: Path, tiktok_emulator: TikTokEmulator, key: str
+) -> None:
+    """A first-time user pastes the token itself where the variable's name (or the
+    advertiser id) goes; `check` and `run` printed it back in their error."""
+    (tmp_path / "inbox").mkdir()
+    config = write_config(tmp_path, tiktok_emulator)
+    token = tiktok_emulator.token
+    text = config.read_text(encoding="utf-8")
+    if key == "access_token_env":
+        text = text.replace(f'access_token_env = "{TOKEN_ENV}"', f'access_token_env = "{token}"')
+    else:
+        text = text.replace(
+            f'advertiser_id = "{tiktok_emulator.advertiser_id}"', f'advertiser_id = "{token}"'
+        )
+    config.write_text(text, encoding="utf-8")
+    for command in ("check", "run"):
+        result = sparkcodes(command, "--config", str(config), env={TOKEN_ENV: token})
+        out = result.stdout + result.stderr
+        assert result.returncode == 2, (command, out)
+        assert token not in out
+        assert f"tiktok.{key}" in out
+    assert tiktok_emulator.requests == []
