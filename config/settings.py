@@ -13,6 +13,7 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -161,6 +162,19 @@ class TikTokSettings(_Section):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("endpoint")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = urlsplit(value.strip())
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError(
+                    "endpoint must be a base URL with http:// or https://, such as "
+                    "http://127.0.0.1:8080 (an emulator)"
+                )
+            return value.strip()
+        return value
 
     @model_validator(mode="after")
     def _one_token(self) -> TikTokSettings:

@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
@@ -146,7 +147,15 @@ class Client:
             )
         self.advertiser_id = advertiser_id
         self.__token = token
-        self.endpoint = (endpoint or DEFAULT_ENDPOINT).rstrip("/")
+        # A base URL copied from TikTok's docs may carry the API prefix the client appends.
+        self.endpoint = (endpoint or DEFAULT_ENDPOINT).rstrip("/").removesuffix(API_PREFIX)
+        parts = urlsplit(self.endpoint)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            # Not an outage to retry next run: nothing could ever be sent there.
+            raise EndpointError(
+                f"the TikTok endpoint {self.endpoint!r} is not an http:// or https:// URL; "
+                "check tiktok.endpoint or SPARKCODES_TIKTOK_ENDPOINT"
+            )
         self.limiter = limiter if limiter is not None else RateLimiter()
         self.retry = retry if retry is not None else RetryPolicy()
         self._sleep = sleep

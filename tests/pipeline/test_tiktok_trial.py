@@ -136,3 +136,49 @@ def test_a_token_pasted_into_the_config_is_never_echoed(
         assert token not in out
         assert f"tiktok.{key}" in out
     assert tiktok_emulator.requests == []
+
+
+@pytest.mark.parametrize("endpoint", ["127.0.0.1:8080", "notaurl", "ftp://127.0.0.1/"])
+def test_an_endpoint_that_is_not_a_url_is_a_config_error_not_an_outage(
+    project: Project, endpoint: str
+) -> None:
+    """`endpoint = "127.0.0.1:8080"` (no scheme) was taken for a TikTok outage: `check` said
+    "the next run tries again", and every run left the codes unverified with exit 1."""
+    text = project.config.read_text(encoding="utf-8")
+    project.config.write_text(
+        text.replace(f'endpoint = "{project.emu.base_url}"', f'endpoint = "{endpoint}"'),
+        encoding="utf-8",
+    )
+    project.mail(0)
+    for command in ("check", "run"):
+        result = project.cli(command)
+        assert result.exit_code == 2, (command, result.output)
+        assert "tiktok.endpoint" in result.output
+        assert "tries again" not in result.output
+
+
+def test_the_environment_endpoint_is_checked_the_same_way(project: Project) -> None:
+    text = project.config.read_text(encoding="utf-8")
+    project.config.write_text(
+        text.replace(f'endpoint = "{project.emu.base_url}"\n', ""), encoding="utf-8"
+    )
+    project.mail(0)
+    result = project.cli("run", env={"SPARKCODES_TIKTOK_ENDPOINT": "localhost:1"})
+    assert result.exit_code == 2, result.output
+    assert "SPARKCODES_TIKTOK_ENDPOINT" in result.output
+
+
+def test_an_endpoint_written_with_the_api_prefix_still_works(project: Project) -> None:
+    """The docs show URLs as `https://business-api.tiktok.com/open_api/v1.3/...`; a base URL
+    copied with that prefix answered HTTP 404 on every request."""
+    text = project.config.read_text(encoding="utf-8")
+    base = project.emu.base_url
+    project.config.write_text(
+        text.replace(f'endpoint = "{base}"', f'endpoint = "{base}/open_api/v1.3/"'),
+        encoding="utf-8",
+    )
+    project.code(0)
+    project.mail(0)
+    result = project.cli("run")
+    assert result.exit_code == 0, result.output
+    assert project.codes().loc[code_for(0), "tiktok_status"] == "active"
