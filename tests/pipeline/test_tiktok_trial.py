@@ -8,6 +8,7 @@ would use it."""
 
 from __future__ import annotations
 
+import subprocess
 import time
 from pathlib import Path
 
@@ -182,3 +183,28 @@ def test_an_endpoint_written_with_the_api_prefix_still_works(project: Project) -
     result = project.cli("run")
     assert result.exit_code == 0, result.output
     assert project.codes().loc[code_for(0), "tiktok_status"] == "active"
+
+
+def _token_command(
+    emu: TikTokEmulator, auth_code: str, secret: str
+) -> subprocess.CompletedProcess[str]:
+    env = {"SPARKCODES_TIKTOK_APP_SECRET": secret, "SPARKCODES_TIKTOK_ENDPOINT": emu.base_url}
+    return sparkcodes("tiktok-token", "--app-id", emu.app_id, "--auth-code", auth_code, env=env)
+
+
+def test_tiktok_token_with_a_wrong_secret_says_so(tiktok_emulator: TikTokEmulator) -> None:
+    """A wrong app secret was reported as a bad auth code ("authorize the app again"), so
+    ops burned fresh consents instead of fixing the secret."""
+    result = _token_command(tiktok_emulator, tiktok_emulator.issue_auth_code(), "wrong-secret-1")
+    assert result.returncode == 2
+    assert "secret" in result.stderr and "authorize the app again" not in result.stderr
+    assert "wrong-secret-1" not in result.stdout + result.stderr
+
+
+def test_tiktok_token_takes_the_whole_redirect_url(tiktok_emulator: TikTokEmulator) -> None:
+    """People paste the address bar after consent, not the bare auth_code parameter."""
+    code = tiktok_emulator.issue_auth_code()
+    url = f"https://brand.example/callback?auth_code={code}&code={code}&state=s1"
+    result = _token_command(tiktok_emulator, url, tiktok_emulator.app_secret)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == tiktok_emulator.token
