@@ -447,7 +447,11 @@ class Client:
                 request_id=rid,
             )
         names_advertiser = "advertiser_id" in lowered or self.advertiser_id in message
-        if code == MISSING_SCOPE_CODE or (code != 0 and names_advertiser):
+        # A refusal that is about the code and merely names the advertiser ("auth_code does
+        # not belong to advertiser ...") rejects that code; stopping the run would leave it
+        # unverified and stop every later run the same way.
+        about_code = path != LIST_PATH and any(w in lowered for w in ("auth_code", "auth code"))
+        if code == MISSING_SCOPE_CODE or (code != 0 and names_advertiser and not about_code):
             raise AdvertiserError(
                 f"TikTok refused advertiser_id {self.advertiser_id} ({code}: {message}); "
                 "check tiktok.advertiser_id and that this advertiser authorized the app",

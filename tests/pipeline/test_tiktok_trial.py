@@ -208,3 +208,31 @@ def test_tiktok_token_takes_the_whole_redirect_url(tiktok_emulator: TikTokEmulat
     result = _token_command(tiktok_emulator, url, tiktok_emulator.app_secret)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == tiktok_emulator.token
+
+
+def test_a_code_refusal_that_names_the_advertiser_rejects_that_code_only(
+    project: Project,
+) -> None:
+    """TikTok refusing one code with a message that names the advertiser ("auth_code does
+    not belong to advertiser ...") stopped the whole run as a wrong advertiser_id (exit 2),
+    and every later run again, with the code forever unverified."""
+    project.code(0)
+    project.code(1)
+    project.mail(0, 1)
+    message = f"auth_code does not belong to advertiser {project.emu.advertiser_id}"
+    project.emu.inject(code=40002, message=message, path_contains="info", count=1)
+    result = project.cli("run")
+    assert result.exit_code == 1, result.output
+    statuses = sorted(project.codes()["tiktok_status"])
+    assert statuses == ["active", "rejected"]
+    assert list(project.failures()["reason"]) == ["tiktok_rejected"]
+
+
+def test_a_refusal_of_the_advertiser_itself_still_stops_the_run(project: Project) -> None:
+    project.code(0)
+    project.mail(0)
+    message = "advertiser_id is invalid"
+    project.emu.inject(code=40002, message=message, path_contains="info", count=1)
+    result = project.cli("run")
+    assert result.exit_code == 2, result.output
+    assert "tiktok.advertiser_id" in result.output
