@@ -31,6 +31,8 @@ __all__ = ["VerifySummary", "daily_verify", "due", "mark_done", "seed_from_sinks
 
 SEEDED = "tiktok_seeded"
 LAST_VERIFY = "tiktok_last_verify"
+# `watch`'s hourly retry of codes a TikTok outage left unverified (`run` retries at each start).
+LAST_UNVERIFIED = "tiktok_last_unverified"
 # What `verify` re-checks by default: codes that may still change for the worse (active) or
 # have no verdict yet. Expired, rejected... stay as they are unless --all.
 DEFAULT_STATUSES = (TikTokStatus.ACTIVE, TikTokStatus.UNVERIFIED)
@@ -159,9 +161,9 @@ def _first_verdict_review(
     return Extraction((row,), failure if failure is not earlier else None)
 
 
-def due(state: State, every: timedelta = timedelta(days=1)) -> bool:
-    """Whether the daily re-check is due (never run, or `every` ago)."""
-    last = state.meta(LAST_VERIFY)
+def due(state: State, every: timedelta = timedelta(days=1), key: str = LAST_VERIFY) -> bool:
+    """Whether the re-check `key` records is due (never run, or `every` ago)."""
+    last = state.meta(key)
     if not last:
         return True
     try:
@@ -172,18 +174,27 @@ def due(state: State, every: timedelta = timedelta(days=1)) -> bool:
 
 
 def daily_verify(state: State, job: Job) -> str | None:
-    """What `watch` does after each sync: raise a run-wide TikTok error the sync met, and
-    once a day re-check the stored codes as `sparkcodes verify` does. A summary line, or
-    None when nothing was due (or there is no [tiktok])."""
+    """What `watch` does after each sync: raise a run-wide TikTok error the sync met, once a
+    day re-check the stored codes as `sparkcodes verify` does, and in between retry codes
+    still unverified once an hour. A summary line, or None when nothing was due (or there is
+    no [tiktok])."""
     check = next((e for e in job.enrichers if isinstance(e, TikTokCheck)), None)
     if check is None:
         return None
     check.raise_if_stopped()
-    if not due(state):
+    if due(state):
+        check.tried.clear()
+        result = verify_stored(state, job.sinks, check)
+        mark_done(state)
+    elif state.tiktok_count(str(TikTokStatus.UNVERIFIED)) and due(
+        state, timedelta(hours=1), LAST_UNVERIFIED
+    ):
+        # Hourly, not at every poll: an outage costs each code its retries.
+        check.tried.clear()
+        result = verify_stored(state, job.sinks, check, statuses=(TikTokStatus.UNVERIFIED,))
+        state.set_meta(LAST_UNVERIFIED, datetime.now(UTC).isoformat(timespec="seconds"))
+    else:
         return None
-    check.tried.clear()
-    result = verify_stored(state, job.sinks, check)
-    mark_done(state)
     check.raise_if_stopped()
     return result.line()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -236,3 +237,37 @@ def test_a_refusal_of_the_advertiser_itself_still_stops_the_run(project: Project
     result = project.cli("run")
     assert result.exit_code == 2, result.output
     assert "tiktok.advertiser_id" in result.output
+
+
+def test_watch_retries_unverified_codes_within_the_hour_not_the_day(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`run` re-checks codes an outage left unverified at its next start; `watch` only did
+    so in its daily re-check, so a short TikTok outage left rows unverified for up to a day."""
+    import config
+    from pipeline.state import State
+    from pipeline.verify import LAST_UNVERIFIED, daily_verify, mark_done
+    from pipeline.wiring import make_job
+
+    project.code(0)
+    project.code(1)
+    project.emu.inject(code=50000, count=1000, path_contains="info")
+    project.mail(0, 1)
+    assert project.cli("run").exit_code == 1
+    assert set(project.codes()["tiktok_status"]) == {"unverified"}
+    project.emu._faults.clear()
+    monkeypatch.setenv(TOKEN_ENV, project.emu.token)
+    settings = config.load(project.config)
+    with State(settings.state_path) as state:
+        job = make_job(settings, state)
+        mark_done(state)  # the daily re-check already ran today
+        state.set_meta(LAST_UNVERIFIED, datetime.now(UTC).isoformat(timespec="seconds"))
+        sent = len(project.emu.requests)
+        assert daily_verify(state, job) is None  # retried less than an hour ago
+        assert len(project.emu.requests) == sent
+        an_hour_ago = datetime.now(UTC) - timedelta(hours=1, minutes=1)
+        state.set_meta(LAST_UNVERIFIED, an_hour_ago.isoformat(timespec="seconds"))
+        line = daily_verify(state, job)
+        assert line is not None and "active 2" in line
+        assert daily_verify(state, job) is None  # nothing left, and not due again
+    assert set(project.codes()["tiktok_status"]) == {"active"}
