@@ -112,14 +112,10 @@ def apply_verdict(row: CodeRow, verdict: Verdict, ad_account: str | None = None)
         ad_account=ad_account or row.ad_account,
     )
     end = verdict.auth_end_time
-    if (
-        verdict.end_unknown
-        and row.duration_source is DurationSource.TIKTOK
-        and row.expires_at is not None
-        and end is not None
-        and row.expires_at <= end
-    ):
-        end = row.expires_at  # an earlier check already saw it ended: keep that bound
+    if verdict.end_unknown and row.expires_at is not None and end is not None:
+        # TikTok says it ended but gave no usable end: the row's own end (the email's, or an
+        # earlier check's) when already passed, rather than each check's moment.
+        end = min(end, row.expires_at)
     if end is not None:
         out = dataclasses.replace(out, expires_at=end, duration_source=DurationSource.TIKTOK)
     return out
