@@ -18,10 +18,12 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from parsers.records import CodeRow, Extraction, Failure, Reason, ReviewStatus, TikTokStatus
 from pipeline.run import Job
 from pipeline.state import State
+from pipeline.tiktok.authorize import ADDED, FAILED_PREFIX
 from pipeline.tiktok.enricher import TikTokCheck, check_key, review_item, row_from_record
 from pipeline.tiktok.verdicts import Verdict
 from pipeline.tiktok.verify import CodeToCheck
@@ -111,6 +113,8 @@ def verify_stored(
     seed_from_sinks(state, sinks)
     wanted = None if every else [str(s) for s in statuses]
     records = [r for r in state.tiktok_rows(wanted) if r["spark_code"] not in skip]
+    if check.authorize and wanted is not None and str(TikTokStatus.ACTIVE) not in wanted:
+        records += _not_yet_added(state, skip)
     summary = VerifySummary()
     if records:
         rows = [row_from_record(r) for r in records]
@@ -134,6 +138,18 @@ def verify_stored(
         summary.added = sum(1 for r in settled if r.ad_account == "added")
     summary.unverified_left = state.tiktok_count(str(TikTokStatus.UNVERIFIED))
     return summary
+
+
+def _not_yet_added(state: State, skip: frozenset[str] | set[str]) -> list[dict[str, Any]]:
+    """Active codes with no final authorize result (authorize was off when they were
+    checked, or a run-wide error stopped it): checked again, so `settle` adds them."""
+    out = []
+    for record in state.tiktok_rows([str(TikTokStatus.ACTIVE)]):
+        code = record["spark_code"]
+        journal = state.journal_state(code) or ""
+        if code not in skip and journal != ADDED and not journal.startswith(FAILED_PREFIX):
+            out.append(record)
+    return out
 
 
 def _first_verdict_review(

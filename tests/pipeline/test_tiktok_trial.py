@@ -271,3 +271,43 @@ def test_watch_retries_unverified_codes_within_the_hour_not_the_day(
         assert line is not None and "active 2" in line
         assert daily_verify(state, job) is None  # nothing left, and not due again
     assert set(project.codes()["tiktok_status"]) == {"active"}
+
+
+def test_turning_authorize_on_adds_the_active_codes_at_the_next_run(project: Project) -> None:
+    """With `authorize = true` added to a running setup, the codes already active were
+    never added by `run` (only by a `verify`); the same after a run stopped by a missing
+    scope 691 was fixed. `run` now adds every active code not yet added, once."""
+    code = project.code(0)
+    project.mail(0)
+    assert project.cli("run").exit_code == 0
+    assert project.codes().loc[code, "ad_account"] == ""
+    text = project.config.read_text(encoding="utf-8")
+    project.config.write_text(
+        text.replace("authorize = false", "authorize = true"), encoding="utf-8"
+    )
+    result = project.cli("run")
+    assert result.exit_code == 0, result.output
+    assert project.codes().loc[code, "ad_account"] == "added"
+    assert project.emu.authorize_calls(code) == 1
+    sent = len(project.emu.requests)
+    assert project.cli("run").exit_code == 0
+    assert len(project.emu.requests) == sent  # a quiet rerun: nothing left to add
+
+
+def test_an_authorize_stopped_by_a_missing_scope_is_done_once_it_is_granted(
+    project: Project,
+) -> None:
+    text = project.config.read_text(encoding="utf-8")
+    project.config.write_text(
+        text.replace("authorize = false", "authorize = true"), encoding="utf-8"
+    )
+    code = project.code(0)
+    project.mail(0)
+    project.emu.set_scopes({690})
+    first = project.cli("run")
+    assert first.exit_code == 2 and "691" in first.output
+    project.emu.set_scopes({690, 691})
+    result = project.cli("run")
+    assert result.exit_code == 0, result.output
+    assert project.codes().loc[code, "ad_account"] == "added"
+    assert project.emu.authorize_applied(code) == 1
