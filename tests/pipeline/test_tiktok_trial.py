@@ -311,3 +311,37 @@ def test_an_authorize_stopped_by_a_missing_scope_is_done_once_it_is_granted(
     assert result.exit_code == 0, result.output
     assert project.codes().loc[code, "ad_account"] == "added"
     assert project.emu.authorize_applied(code) == 1
+
+
+def test_an_outage_stops_asking_after_a_few_codes_so_the_rows_are_not_held(
+    project: Project,
+) -> None:
+    """During a TikTok outage every code spent its whole backoff (about 7 s at the default
+    policy): 20 new codes held `run`, and the rows the sheet waits for, 41 s; 1,000 would
+    hold it half an hour. After a few codes in a row fail, the rest wait for the next run."""
+    for i in range(40):
+        project.code(i)
+    project.mail(*range(40))
+    project.emu.inject(code=60001, count=100_000, path_contains="info")
+    result = project.cli("run")
+    assert result.exit_code == 1, result.output
+    assert "40 unverified" in result.output
+    assert set(project.codes()["tiktok_status"]) == {"unverified"}
+    attempts = 3  # fast_retries
+    # GIVE_UP_AFTER codes in a row, plus the few already in flight (4 workers).
+    assert project.emu.count("/tt_video/info/") <= (8 + 4) * attempts
+    project.emu._faults.clear()
+    assert project.cli("run").exit_code == 0
+    assert set(project.codes()["tiktok_status"]) == {"active"}
+
+
+def test_scattered_failures_do_not_stop_the_checks(project: Project) -> None:
+    for i in range(30):
+        project.code(i)
+    project.mail(*range(30))
+    # 8 failed requests: at most 2 codes can run out of their 3 attempts, never 8 in a row.
+    project.emu.inject(code=50000, count=8, path_contains="info")
+    project.cli("run")
+    asked = {r.query["auth_code"][0] for r in project.emu.requests}
+    assert asked == {code_for(i) for i in range(30)}
+    assert not any("in a row" in d for d in project.codes()["tiktok_detail"])
