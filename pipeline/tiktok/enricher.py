@@ -68,6 +68,9 @@ __all__ = [
 # email's, so rewriting a row never claims or clears the email's review item in a sink.
 RECHECK_KEY = "sparkcodes:tiktok-recheck"
 MAX_CANDIDATES = 32
+# Codes in a row whose authorize got no answer before the rest wait for the next run: each
+# costs its POSTs, list look-ups and backoff (about 6 s), and the rows wait for the sinks.
+AUTHORIZE_GIVE_UP_AFTER = 3
 _URGENCY = (
     Reason.TIKTOK_REJECTED,
     Reason.WRONG_VIDEO,
@@ -175,14 +178,23 @@ class TikTokCheck:
             return out
         journal = StateJournal(self.state) if self.state is not None else None
         added: dict[str, str] = {}
+        unanswered = 0  # codes in a row with no result: TikTok's authorize is down
+        backoff = 4 * self.client.retry.backoff
         for i, row in enumerate(out):
             verdict = verdicts[check_key(row)]
             if verdict.tiktok_status is not TikTokStatus.ACTIVE or journal is None:
                 continue
-            if row.spark_code not in added and self.error is None:
+            if (
+                row.spark_code not in added
+                and self.error is None
+                and unanswered < AUTHORIZE_GIVE_UP_AFTER
+            ):
                 try:
-                    outcome = authorize_one(self.client, row.spark_code, verdict, journal)
+                    outcome = authorize_one(
+                        self.client, row.spark_code, verdict, journal, backoff=backoff
+                    )
                     added[row.spark_code] = outcome.ad_account
+                    unanswered = 0 if outcome.ad_account else unanswered + 1
                 except TerminalException as exc:
                     self._stop(exc)
             if added.get(row.spark_code):

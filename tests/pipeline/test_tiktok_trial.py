@@ -345,3 +345,26 @@ def test_scattered_failures_do_not_stop_the_checks(project: Project) -> None:
     asked = {r.query["auth_code"][0] for r in project.emu.requests}
     assert asked == {code_for(i) for i in range(30)}
     assert not any("in a row" in d for d in project.codes()["tiktok_detail"])
+
+
+def test_an_authorize_outage_stops_after_a_few_codes_and_the_next_run_adds_the_rest(
+    project: Project,
+) -> None:
+    """With /tt_video/authorize/ down (info up), each active code cost 3 POSTs, 3 list
+    look-ups and 6 s of backoff, one after another: 5 codes held `run` 33 s, 1,000 would
+    hold the rows from the sheet for hours."""
+    text = project.config.read_text(encoding="utf-8")
+    project.config.write_text(
+        text.replace("authorize = false", "authorize = true"), encoding="utf-8"
+    )
+    codes = [project.code(i) for i in range(10)]
+    project.mail(*range(10))
+    project.emu.inject(code=50000, count=100_000, path_contains="authorize")
+    project.cli("run")
+    assert set(project.codes()["ad_account"]) == {""}
+    assert project.emu.count("/tt_video/authorize/") <= 3 * 3  # 3 codes, 3 POSTs each
+    project.emu._faults.clear()
+    result = project.cli("run")
+    assert result.exit_code == 0, result.output
+    assert set(project.codes()["ad_account"]) == {"added"}
+    assert all(project.emu.authorize_applied(c) == 1 for c in codes)
