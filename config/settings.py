@@ -9,9 +9,11 @@ config file's own folder, so a cron job started from anywhere finds the same fil
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -116,6 +118,9 @@ class SheetsSettings(_Section):
         return None if value == "" else value
 
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 class TikTokSettings(_Section):
     """`[tiktok]`: check every code with TikTok's Business API (and optionally add good posts
     to the ad account). Absent, sparkcodes sends no request to TikTok at all."""
@@ -138,8 +143,18 @@ class TikTokSettings(_Section):
     def _digits(cls, value: str) -> str:
         value = value.strip()
         if not value.isdigit():
+            # The value is not shown: it may be the access token pasted in the wrong place.
+            raise ValueError("advertiser_id must be TikTok's advertiser id (digits)")
+        return value
+
+    @field_validator("access_token_env")
+    @classmethod
+    def _variable_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.fullmatch(value):
+            # Most likely the token itself: never repeat it.
             raise ValueError(
-                f"advertiser_id must be TikTok's advertiser id (digits), not {value!r}"
+                "access_token_env is the NAME of an environment variable (letters, digits, _) "
+                "holding the token, not the token itself"
             )
         return value
 
@@ -147,6 +162,19 @@ class TikTokSettings(_Section):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("endpoint")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = urlsplit(value.strip())
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError(
+                    "endpoint must be a base URL with http:// or https://, such as "
+                    "http://127.0.0.1:8080 (an emulator)"
+                )
+            return value.strip()
+        return value
 
     @model_validator(mode="after")
     def _one_token(self) -> TikTokSettings:

@@ -18,10 +18,12 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from parsers.records import CodeRow, Extraction, Failure, Reason, ReviewStatus, TikTokStatus
 from pipeline.run import Job
 from pipeline.state import State
+from pipeline.tiktok.authorize import ADDED, FAILED_PREFIX
 from pipeline.tiktok.enricher import TikTokCheck, check_key, review_item, row_from_record
 from pipeline.tiktok.verdicts import Verdict
 from pipeline.tiktok.verify import CodeToCheck
@@ -31,6 +33,8 @@ __all__ = ["VerifySummary", "daily_verify", "due", "mark_done", "seed_from_sinks
 
 SEEDED = "tiktok_seeded"
 LAST_VERIFY = "tiktok_last_verify"
+# `watch`'s hourly retry of codes a TikTok outage left unverified (`run` retries at each start).
+LAST_UNVERIFIED = "tiktok_last_unverified"
 # What `verify` re-checks by default: codes that may still change for the worse (active) or
 # have no verdict yet. Expired, rejected... stay as they are unless --all.
 DEFAULT_STATUSES = (TikTokStatus.ACTIVE, TikTokStatus.UNVERIFIED)
@@ -46,17 +50,21 @@ _TIKTOK_REASONS = frozenset(
 
 @dataclass(slots=True)
 class VerifySummary:
-    checked: int = 0
+    checked: int = 0  # codes TikTok gave a verdict on
+    asked: int = 0  # codes due for a check (a run-wide error can leave some unchecked)
     statuses: Counter[str] = field(default_factory=Counter)
     unverified_left: int = 0
     added: int = 0
     review: int = 0  # review items made for codes TikTok judged for the first time
 
     def line(self) -> str:
-        if not self.checked:
+        if not self.asked and not self.checked:
             return "tiktok: nothing to check"
         parts = ", ".join(f"{status} {n}" for status, n in sorted(self.statuses.items()))
-        text = f"tiktok: checked {self.checked} ({parts})"
+        count = (
+            f"{self.checked}" if self.checked >= self.asked else f"{self.checked} of {self.asked}"
+        )
+        text = f"tiktok: checked {count}" + (f" ({parts})" if parts else "")
         if self.added:
             text += f"; {self.added} in the ad account"
         if self.review:
@@ -105,6 +113,8 @@ def verify_stored(
     seed_from_sinks(state, sinks)
     wanted = None if every else [str(s) for s in statuses]
     records = [r for r in state.tiktok_rows(wanted) if r["spark_code"] not in skip]
+    if check.authorize and wanted is not None and str(TikTokStatus.ACTIVE) not in wanted:
+        records += _not_yet_added(state, skip)
     summary = VerifySummary()
     if records:
         rows = [row_from_record(r) for r in records]
@@ -123,10 +133,23 @@ def verify_stored(
                 state.commit([], failures=[(f.as_record(), 0) for f, _ in items])
             summary.review = len(items)
         summary.checked = len(answered)
+        summary.asked = len(rows)
         summary.statuses.update(str(r.tiktok_status) for r in settled)
         summary.added = sum(1 for r in settled if r.ad_account == "added")
     summary.unverified_left = state.tiktok_count(str(TikTokStatus.UNVERIFIED))
     return summary
+
+
+def _not_yet_added(state: State, skip: frozenset[str] | set[str]) -> list[dict[str, Any]]:
+    """Active codes with no final authorize result (authorize was off when they were
+    checked, or a run-wide error stopped it): checked again, so `settle` adds them."""
+    out = []
+    for record in state.tiktok_rows([str(TikTokStatus.ACTIVE)]):
+        code = record["spark_code"]
+        journal = state.journal_state(code) or ""
+        if code not in skip and journal != ADDED and not journal.startswith(FAILED_PREFIX):
+            out.append(record)
+    return out
 
 
 def _first_verdict_review(
@@ -154,9 +177,9 @@ def _first_verdict_review(
     return Extraction((row,), failure if failure is not earlier else None)
 
 
-def due(state: State, every: timedelta = timedelta(days=1)) -> bool:
-    """Whether the daily re-check is due (never run, or `every` ago)."""
-    last = state.meta(LAST_VERIFY)
+def due(state: State, every: timedelta = timedelta(days=1), key: str = LAST_VERIFY) -> bool:
+    """Whether the re-check `key` records is due (never run, or `every` ago)."""
+    last = state.meta(key)
     if not last:
         return True
     try:
@@ -167,18 +190,27 @@ def due(state: State, every: timedelta = timedelta(days=1)) -> bool:
 
 
 def daily_verify(state: State, job: Job) -> str | None:
-    """What `watch` does after each sync: raise a run-wide TikTok error the sync met, and
-    once a day re-check the stored codes as `sparkcodes verify` does. A summary line, or
-    None when nothing was due (or there is no [tiktok])."""
+    """What `watch` does after each sync: raise a run-wide TikTok error the sync met, once a
+    day re-check the stored codes as `sparkcodes verify` does, and in between retry codes
+    still unverified once an hour. A summary line, or None when nothing was due (or there is
+    no [tiktok])."""
     check = next((e for e in job.enrichers if isinstance(e, TikTokCheck)), None)
     if check is None:
         return None
     check.raise_if_stopped()
-    if not due(state):
+    if due(state):
+        check.tried.clear()
+        result = verify_stored(state, job.sinks, check)
+        mark_done(state)
+    elif state.tiktok_count(str(TikTokStatus.UNVERIFIED)) and due(
+        state, timedelta(hours=1), LAST_UNVERIFIED
+    ):
+        # Hourly, not at every poll: an outage costs each code its retries.
+        check.tried.clear()
+        result = verify_stored(state, job.sinks, check, statuses=(TikTokStatus.UNVERIFIED,))
+        state.set_meta(LAST_UNVERIFIED, datetime.now(UTC).isoformat(timespec="seconds"))
+    else:
         return None
-    check.tried.clear()
-    result = verify_stored(state, job.sinks, check)
-    mark_done(state)
     check.raise_if_stopped()
     return result.line()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 
@@ -41,7 +42,7 @@ def read_token(settings: TikTokSettings) -> str:
     path = settings.access_token_file
     assert path is not None
     try:
-        value = Path(path).read_text(encoding="utf-8").strip()
+        value = Path(path).read_text(encoding="utf-8-sig").strip()  # Notepad's BOM
     except OSError as exc:
         raise TokenSetupError(
             f"cannot read tiktok.access_token_file {path}: {exc.strerror or type(exc).__name__}"
@@ -71,7 +72,9 @@ def exchange_auth_code(
 ) -> TokenGrant:
     """POST /oauth2/access_token/: the redirect's one-hour, single-use `auth_code` for a
     long-term access token. Not retried: TikTok accepts an auth code once."""
-    url = f"{(endpoint or DEFAULT_ENDPOINT).rstrip('/')}{API_PREFIX}{TOKEN_PATH}"
+    base = (endpoint or DEFAULT_ENDPOINT).rstrip("/").removesuffix(API_PREFIX)
+    url = f"{base}{API_PREFIX}{TOKEN_PATH}"
+    auth_code = _from_redirect(auth_code.strip())
     secrets = [s for s in (secret, auth_code) if s]
 
     def scrub(text: str) -> str:
@@ -100,6 +103,12 @@ def exchange_auth_code(
         raise TokenSetupError("TikTok did not exchange the auth code (an unexpected answer)")
     if payload["code"] != 0:
         message = scrub(str(payload.get("message") or ""))
+        lowered = message.lower()
+        if payload["code"] == 40001 or any(w in lowered for w in ("secret", "app_id", "app id")):
+            raise TokenSetupError(
+                f"TikTok refused the app id or secret ({payload['code']}: {message}); check "
+                "--app-id and the app secret (TikTok for Business developers portal, My Apps)"
+            )
         raise TokenSetupError(
             f"TikTok refused the auth code ({payload['code']}: {message}); an auth code is "
             "valid for one hour and only once: authorize the app again for a new one"
@@ -112,3 +121,11 @@ def exchange_auth_code(
     ids = tuple(str(a) for a in data.get("advertiser_ids") or () if str(a).strip())
     scopes = tuple(int(s) for s in data.get("scope") or () if str(s).strip().isdigit())
     return TokenGrant(token, ids, scopes)
+
+
+def _from_redirect(text: str) -> str:
+    """The auth code itself when the whole redirect address was pasted (``...?auth_code=``)."""
+    if "auth_code=" not in text:
+        return text
+    values = parse_qs(urlsplit(text).query or text.partition("?")[2]).get("auth_code")
+    return values[0].strip() if values and values[0].strip() else text

@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
@@ -138,11 +139,23 @@ class Client:
         token = access_token.strip() if isinstance(access_token, str) else ""
         if not token:
             raise ValueError("the TikTok access token is empty")
-        if any(ch.isspace() or ord(ch) < 32 for ch in token):
-            raise ValueError("the TikTok access token contains spaces or control characters")
+        if not all(33 <= ord(ch) <= 126 for ch in token):
+            # Checked here, not by the HTTP library: its error would be "a bug" to the user.
+            raise ValueError(
+                "the TikTok access token contains spaces, control characters or characters "
+                "outside ASCII (a smart quote, a pasted symbol?); copy the token again"
+            )
         self.advertiser_id = advertiser_id
         self.__token = token
-        self.endpoint = (endpoint or DEFAULT_ENDPOINT).rstrip("/")
+        # A base URL copied from TikTok's docs may carry the API prefix the client appends.
+        self.endpoint = (endpoint or DEFAULT_ENDPOINT).rstrip("/").removesuffix(API_PREFIX)
+        parts = urlsplit(self.endpoint)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            # Not an outage to retry next run: nothing could ever be sent there.
+            raise EndpointError(
+                f"the TikTok endpoint {self.endpoint!r} is not an http:// or https:// URL; "
+                "check tiktok.endpoint or SPARKCODES_TIKTOK_ENDPOINT"
+            )
         self.limiter = limiter if limiter is not None else RateLimiter()
         self.retry = retry if retry is not None else RetryPolicy()
         self._sleep = sleep
@@ -434,7 +447,11 @@ class Client:
                 request_id=rid,
             )
         names_advertiser = "advertiser_id" in lowered or self.advertiser_id in message
-        if code == MISSING_SCOPE_CODE or (code != 0 and names_advertiser):
+        # A refusal that is about the code and merely names the advertiser ("auth_code does
+        # not belong to advertiser ...") rejects that code; stopping the run would leave it
+        # unverified and stop every later run the same way.
+        about_code = path != LIST_PATH and any(w in lowered for w in ("auth_code", "auth code"))
+        if code == MISSING_SCOPE_CODE or (code != 0 and names_advertiser and not about_code):
             raise AdvertiserError(
                 f"TikTok refused advertiser_id {self.advertiser_id} ({code}: {message}); "
                 "check tiktok.advertiser_id and that this advertiser authorized the app",

@@ -68,6 +68,9 @@ __all__ = [
 # email's, so rewriting a row never claims or clears the email's review item in a sink.
 RECHECK_KEY = "sparkcodes:tiktok-recheck"
 MAX_CANDIDATES = 32
+# Codes in a row whose authorize got no answer before the rest wait for the next run: each
+# costs its POSTs, list look-ups and backoff (about 6 s), and the rows wait for the sinks.
+AUTHORIZE_GIVE_UP_AFTER = 3
 _URGENCY = (
     Reason.TIKTOK_REJECTED,
     Reason.WRONG_VIDEO,
@@ -111,10 +114,13 @@ def apply_verdict(row: CodeRow, verdict: Verdict, ad_account: str | None = None)
         checked_at=checked,
         ad_account=ad_account or row.ad_account,
     )
-    if verdict.auth_end_time is not None:
-        out = dataclasses.replace(
-            out, expires_at=verdict.auth_end_time, duration_source=DurationSource.TIKTOK
-        )
+    end = verdict.auth_end_time
+    if verdict.end_unknown and row.expires_at is not None and end is not None:
+        # TikTok says it ended but gave no usable end: the row's own end (the email's, or an
+        # earlier check's) when already passed, rather than each check's moment.
+        end = min(end, row.expires_at)
+    if end is not None:
+        out = dataclasses.replace(out, expires_at=end, duration_source=DurationSource.TIKTOK)
     return out
 
 
@@ -172,14 +178,23 @@ class TikTokCheck:
             return out
         journal = StateJournal(self.state) if self.state is not None else None
         added: dict[str, str] = {}
+        unanswered = 0  # codes in a row with no result: TikTok's authorize is down
+        backoff = 4 * self.client.retry.backoff
         for i, row in enumerate(out):
             verdict = verdicts[check_key(row)]
             if verdict.tiktok_status is not TikTokStatus.ACTIVE or journal is None:
                 continue
-            if row.spark_code not in added and self.error is None:
+            if (
+                row.spark_code not in added
+                and self.error is None
+                and unanswered < AUTHORIZE_GIVE_UP_AFTER
+            ):
                 try:
-                    outcome = authorize_one(self.client, row.spark_code, verdict, journal)
+                    outcome = authorize_one(
+                        self.client, row.spark_code, verdict, journal, backoff=backoff
+                    )
                     added[row.spark_code] = outcome.ad_account
+                    unanswered = 0 if outcome.ad_account else unanswered + 1
                 except TerminalException as exc:
                     self._stop(exc)
             if added.get(row.spark_code):
@@ -340,7 +355,7 @@ def _expired_on_arrival(row: CodeRow, verdict: Verdict) -> bool:
     """Whether the code had already ended when its email arrived; when either time is
     unknown, it counts as on arrival (a person looks rather than nobody)."""
     received = row.identity.received_at
-    if verdict.auth_end_time is None or received is None:
+    if verdict.auth_end_time is None or verdict.end_unknown or received is None:
         return True
     return verdict.auth_end_time <= received
 

@@ -50,6 +50,9 @@ class Verdict:
     ad_auth_status: str = ""
     item_status: str = ""
     request_id: str = ""
+    # True when ``auth_end_time`` is not TikTok's: it said EXPIRED before the end time it
+    # gave, so the code ended at some unknown moment no later than the check.
+    end_unknown: bool = False
 
     @property
     def answered(self) -> bool:
@@ -101,8 +104,16 @@ def _answered(post: PostInfo, linked: str, now: datetime) -> Verdict:
     auth = post.ad_auth_status
     status: TikTokStatus
     detail = ""
+    end = post.auth_end_time
+    end_unknown = False
     if auth == "EXPIRED" or "EXPIRE" in auth:
         status, detail = TikTokStatus.EXPIRED, f"ad_auth_status {auth}"
+        if end is None or end > now:
+            # An end still ahead would show the row as running (expiry_status, colours,
+            # `expiring`): it ended by now at the latest.
+            if end is not None:
+                detail += f" before its auth_end_time {post.auth_end_raw}"
+            end, end_unknown = now.replace(microsecond=0), True
     elif post.auth_end_time is not None and post.auth_end_time <= now:
         status, detail = TikTokStatus.EXPIRED, f"auth_end_time {post.auth_end_raw} has passed"
     elif auth and auth != "AUTHORIZED" and _CANCELLED_AUTH.search(auth):
@@ -122,9 +133,10 @@ def _answered(post: PostInfo, linked: str, now: datetime) -> Verdict:
         tiktok_detail=detail,
         tiktok_item_id=post.item_id,
         tiktok_name=post.tiktok_name,
-        auth_end_time=post.auth_end_time,
+        auth_end_time=end,
         checked_at=now,
         ad_auth_status=auth,
         item_status=post.item_status,
         request_id=post.request_id,
+        end_unknown=end_unknown,
     )
