@@ -38,6 +38,10 @@ LAST_UNVERIFIED = "tiktok_last_unverified"
 # What `verify` re-checks by default: codes that may still change for the worse (active) or
 # have no verdict yet. Expired, rejected... stay as they are unless --all.
 DEFAULT_STATUSES = (TikTokStatus.ACTIVE, TikTokStatus.UNVERIFIED)
+# Verdicts that need the creator (a new code) when a code reaches them after a good check.
+_TURNED_BAD = frozenset(
+    {TikTokStatus.REJECTED, TikTokStatus.WRONG_VIDEO, TikTokStatus.VIDEO_UNAVAILABLE}
+)
 _TIKTOK_REASONS = frozenset(
     {
         Reason.TIKTOK_REJECTED,
@@ -155,11 +159,14 @@ def _not_yet_added(state: State, skip: frozenset[str] | set[str]) -> list[dict[s
 def _first_verdict_review(
     state: State, before: CodeRow, row: CodeRow, verdicts: Mapping[CodeToCheck, Verdict]
 ) -> Extraction:
-    """The rewritten row, with a review item for its email when this is TikTok's first word
-    on the code (unverified until now: an outage, or written before [tiktok]) and it says
-    the code will not run, as the email would have had with TikTok up. A code that had a
-    verdict and turns bad later (a deleted video) changes status only."""
-    if before.checked_at is not None:
+    """The rewritten row, with a review item for its email when TikTok says the code will
+    not run and did not say so before: its first word on the code (unverified until now: an
+    outage, or written before [tiktok]), as the email would have had with TikTok up, or a
+    code that turned bad since the last check (the creator deleted the video or made it
+    private, revoked the code): ops ask the creator for a new one. A code that simply ran
+    out changes status only; `expiring` lists it."""
+    turned_bad = row.tiktok_status in _TURNED_BAD and row.tiktok_status != before.tiktok_status
+    if before.checked_at is not None and not turned_bad:
         return Extraction((row,), None)
     identity = dataclasses.replace(row.identity, content_key="")
     stored = state.failure(identity.failure_id)

@@ -29,7 +29,7 @@ from tests.pipeline.tiktok_helpers import (  # noqa: F401 (fixtures)
 from tests.sheets_emulator.server import SheetsEmulator
 from tests.tiktok_emulator.conftest import tiktok_emulator  # noqa: F401
 from tests.tiktok_emulator.server import TikTokEmulator
-from tests.tiktok_emulator.state import CODE_DELETED, VIDEO_DELETED
+from tests.tiktok_emulator.state import CODE_DELETED, EXPIRED, VIDEO_DELETED
 
 
 @pytest.mark.parametrize("command", [["verify"], ["tiktok-token"]])
@@ -45,13 +45,30 @@ def test_a_deleted_video_shows_at_the_next_verify(project: Project) -> None:
     assert project.cli("run").exit_code == 0
     project.emu.set_state(code, VIDEO_DELETED)
     result = project.cli("verify")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # a person should ask for a new code
     assert "video_unavailable 1" in result.stdout
     row = project.codes().loc[code]
     assert row["tiktok_status"] == "video_unavailable"
     assert row["tiktok_detail"] == "post status USER_DELETE"
     assert row["subject"] == "Spark code for video 0"  # the email's facts stay
-    assert project.failures().empty  # a later change is a status, not the email's review item
+    failures = project.failures()
+    assert list(failures["reason"]) == ["video_unavailable"]
+    assert list(failures["status"]) == ["open"]
+    # Checked again with nothing new: no second item, and the row stays.
+    again = project.cli("verify", "--all")
+    assert again.exit_code == 0, again.output
+    assert len(project.failures()) == 1
+
+
+def test_a_code_that_simply_ran_out_is_not_sent_to_review(project: Project) -> None:
+    code = project.code(0)
+    project.mail(0)
+    assert project.cli("run").exit_code == 0
+    project.emu.set_state(code, EXPIRED)
+    result = project.cli("verify")
+    assert "expired 1" in result.stdout, result.output
+    assert project.codes().loc[code, "tiktok_status"] == "expired"
+    assert project.failures().empty
 
 
 def test_verify_rechecks_active_and_unverified_and_all_with_all(project: Project) -> None:
