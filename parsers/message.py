@@ -25,6 +25,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from parsers.codes import join_soft_break
 from parsers.headers import plausible_email, repair_attached_headers, repair_headers
+from parsers.skim import Skimmed, faithful, skim
 
 # Block-level HTML elements: text on either side of them belongs on different lines. Inline
 # elements (span, b, a, wbr, font) are joined with nothing, so a code split across them
@@ -52,12 +53,15 @@ class ImagePart:
 
     name: str
     content_type: str
-    payload: str = field(repr=False)  # as mail-parser hands it: base64 text when `binary`
+    # As mail-parser hands it (base64 text when `binary`), or the base64 bytes `skim` kept.
+    payload: str | bytes = field(repr=False)
     binary: bool = True
 
     def data(self) -> bytes:
         """The image's bytes; empty when its transfer encoding is damaged beyond reading."""
         if not self.binary:
+            if isinstance(self.payload, bytes):
+                return self.payload
             return self.payload.encode("latin-1", "replace")
         try:
             return base64.b64decode(self.payload)
@@ -117,15 +121,40 @@ def decode(
     if not readable:
         raise UndecodableMessage(why_not)
     raw = repair_headers(raw)
-    try:
-        parsed = mailparser.MailParser.from_bytes(raw)
-    except Exception as exc:  # mail-parser raises more than its own errors on broken MIME
-        raise UndecodableMessage(str(exc) or type(exc).__name__) from exc
-    return _decoded(parsed, max_depth, worth_rendering)
+    skimmed = skim(raw)
+    parsed = None
+    if skimmed is not None:
+        try:
+            parsed = mailparser.MailParser.from_bytes(skimmed.raw)
+        except Exception:  # the untouched email says how it is broken
+            parsed = None
+        if parsed is not None and not _skim_faithful(parsed, skimmed):
+            parsed = None
+        if parsed is None:
+            skimmed = None
+    if parsed is None:
+        try:
+            parsed = mailparser.MailParser.from_bytes(raw)
+        except Exception as exc:  # mail-parser raises more than its own errors on broken MIME
+            raise UndecodableMessage(str(exc) or type(exc).__name__) from exc
+    return _decoded(parsed, max_depth, worth_rendering, skimmed)
+
+
+def _skim_faithful(parsed: Any, skimmed: Skimmed) -> bool:
+    texts = [*parsed.text_plain, *parsed.text_html]
+    texts += [
+        str(att.get("payload") or "")
+        for att in parsed.attachments
+        if str(att.get("mail_content_type", "")).lower().startswith("text/")
+    ]
+    return faithful(parsed.message, skimmed, texts)
 
 
 def _decoded(
-    parsed: Any, depth_left: int, worth_rendering: Callable[[str], bool] | None = None
+    parsed: Any,
+    depth_left: int,
+    worth_rendering: Callable[[str], bool] | None = None,
+    skimmed: Skimmed | None = None,
 ) -> DecodedMessage:
     message: email.message.Message = parsed.message
     attached_roots = _attached_messages(message) if depth_left > 0 else []
@@ -142,7 +171,7 @@ def _decoded(
             continue
         inner_texts.update(inner_parsed.text_plain)
         inner_texts.update(inner_parsed.text_html)
-        attached.append(_decoded(inner_parsed, depth_left - 1, worth_rendering))
+        attached.append(_decoded(inner_parsed, depth_left - 1, worth_rendering, skimmed))
 
     # mail-parser flattens attached messages into the carrier's bodies; take them back out.
     # `in` on a set hashes the whole body first: ask only when a message was attached.
@@ -170,7 +199,7 @@ def _decoded(
         received_at=_received_at(parsed) or date,
         text=text,
         alternative_html=alternative,
-        images=_images(parsed.attachments),
+        images=_images(parsed.attachments, skimmed),
         attached=attached,
         root=message,
     )
@@ -368,17 +397,21 @@ def _recipients(message: email.message.Message) -> list[str]:
     return [addr.lower() for _, addr in email.utils.getaddresses(values) if addr]
 
 
-def _images(attachments: list[dict[str, Any]]) -> list[ImagePart]:
-    return [
-        ImagePart(
-            str(att.get("filename") or att.get("mail_content_type")),
-            kind,
-            str(att.get("payload") or ""),
-            bool(att.get("binary")),
-        )
-        for att in attachments
-        if (kind := str(att.get("mail_content_type", "")).lower()).startswith("image/")
-    ]
+def _images(attachments: list[dict[str, Any]], skimmed: Skimmed | None) -> list[ImagePart]:
+    images = []
+    for att in attachments:
+        kind = str(att.get("mail_content_type", "")).lower()
+        if not kind.startswith("image/"):
+            continue
+        name = str(att.get("filename") or att.get("mail_content_type"))
+        kept = skimmed.body(att.get("payload")) if skimmed is not None else None
+        if kept is not None:
+            images.append(ImagePart(name, kind, kept, True))
+        else:
+            images.append(
+                ImagePart(name, kind, str(att.get("payload") or ""), bool(att.get("binary")))
+            )
+    return images
 
 
 def _first_address(addresses: Any) -> tuple[str | None, str | None]:
