@@ -10,15 +10,16 @@ across inline elements.
 from __future__ import annotations
 
 import base64
+import copy
 import email.message
 import email.utils
 import html as htmllib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, overload
 
 import mailparser
 from selectolax.lexbor import LexborHTMLParser
@@ -81,7 +82,7 @@ class DecodedMessage:
     message_id: str | None
     received_at: datetime | None
     text: str
-    alternative_html: list[str]  # HTML bodies beside a plain one, converted only if needed
+    alternative_html: Sequence[str]  # HTML bodies beside a plain one, read only if needed
     images: list[ImagePart] = field(default_factory=list)
     attached: list[DecodedMessage] = field(default_factory=list)
     root: email.message.Message | None = None
@@ -141,13 +142,47 @@ def decode(
 
 
 def _skim_faithful(parsed: Any, skimmed: Skimmed) -> bool:
-    texts = [*parsed.text_plain, *parsed.text_html]
+    texts = [*parsed.text_plain]
     texts += [
         str(att.get("payload") or "")
         for att in parsed.attachments
-        if str(att.get("mail_content_type", "")).lower().startswith("text/")
+        if str(att.get("mail_content_type", "")).lower() == "text/plain"
     ]
-    return faithful(parsed.message, skimmed, texts)
+    return faithful(parsed.message, skimmed, parsed.text_html, texts)
+
+
+class _HtmlBodies(Sequence[str]):
+    """HTML bodies, each one `skim` set aside decoded on first use: most are never read."""
+
+    __slots__ = ("_items", "_skimmed")
+
+    def __init__(self, items: list[str], skimmed: Skimmed | None) -> None:
+        self._items = items
+        self._skimmed = skimmed
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        text = self._items[index]
+        skimmed = self._skimmed
+        if skimmed is not None and (token := skimmed.html_token(text)) is not None:
+            text = self._items[index] = _skimmed_html(skimmed, token)
+        return text
+
+
+def _skimmed_html(skimmed: Skimmed, token: str) -> str:
+    """The HTML body mail-parser would have decoded: it decodes the part, body restored."""
+    part = copy.copy(skimmed.html_parts[token])
+    part.set_payload(skimmed.original_payload(token))
+    decoded = mailparser.MailParser(part).text_html
+    return _unescape_iso2022(decoded[0]) if decoded else ""
 
 
 def _decoded(
@@ -176,9 +211,12 @@ def _decoded(
     # mail-parser flattens attached messages into the carrier's bodies; take them back out.
     # `in` on a set hashes the whole body first: ask only when a message was attached.
     plain = [_unescape_iso2022(t) for t in parsed.text_plain if not _among(t, inner_texts)]
-    html = [_unescape_iso2022(t) for t in parsed.text_html if not _among(t, inner_texts)]
+    html = _HtmlBodies(
+        [_unescape_iso2022(t) for t in parsed.text_html if not _among(t, inner_texts)], skimmed
+    )
     if plain and _is_flowed(message):
         plain = [unflow(t, delsp=_is_delsp(message)) for t in plain]
+    alternative: Sequence[str]
     if plain:
         text, alternative = "\n".join(plain), html
     else:

@@ -1,18 +1,21 @@
-"""Hand mail-parser a copy of the email without the bodies of its big binary attachments.
+"""Hand mail-parser a copy of the email without the bodies nobody may read.
 
-Python's email parser, under mail-parser, spends most of its time on an email with an
-attachment splitting the attachment's base64 text into lines and testing each one against
-every open MIME boundary, for bytes only the screenshot reader ever reads, and only of images.
-So the base64 body of a large image, application, audio or video part is swapped for a
-one-line placeholder before parsing, and kept aside for `ImagePart.data()` to decode if asked.
+Python's email parser, under mail-parser, spends most of its time splitting bodies into lines
+and testing each line against every open MIME boundary. Two kinds of body are rarely read:
+the base64 text of a large image, application, audio or video part (only the screenshot
+reader reads images, and only when the text holds no code), and an HTML alternative beside a
+plain text body (read only when the plain text holds no code). Each such body is swapped for
+a one-line placeholder before parsing and kept aside, to be decoded when asked.
 
-Why the parse stays the same: a run of whole lines made only of base64 characters has no
-colon, no leading space, no leading dash and no "From " in it, so the email parser, in any
-state (headers, preamble, a part's body, an attached message), reads such a line as content
-and never as structure; swapping one such run for another such line changes what some part
-holds and nothing else. `faithful` then checks, on the parsed copy, that every placeholder is
-the whole body of a base64 image/application/audio/video part; when one is not (the run was
-in a text part, a preamble, half a body), the caller parses the untouched email instead.
+Why the parse stays the same: the email parser reads a leaf part's body line by line until a
+line opens with "--" and matches an enclosing boundary. A swapped body is a run of whole
+lines none of which opens with "--" (base64 lines cannot, and an HTML body is cut before the
+first that does), and the placeholder is such a line too; the bytes before it are the same, so
+the parser is in the same state when it meets either. `faithful` then checks on the parsed
+copy that each placeholder is the whole body of a leaf of the expected kind, which proves the
+line after the swapped run ended that leaf in the original too; when one is not (a guess that
+was wrong: the run was in a text part, a preamble, half a body), the caller parses the
+untouched email instead.
 """
 
 from __future__ import annotations
@@ -20,9 +23,9 @@ from __future__ import annotations
 import email.message
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-# A placeholder is this, a number, then "Z": alphabetic, so it is itself a base64 line.
+# A placeholder is this, a number, then "Z": letters and digits only, so also a base64 line.
 TOKEN = "SparkcodesSkimmedBody"
 _TOKEN_BYTES = TOKEN.encode("ascii")
 
@@ -30,92 +33,194 @@ MIN_BODY = 2048  # smaller bodies cost the parser little, and skimming them save
 
 # Whole lines of base64 characters, each ended by any line break the email parser knows.
 _RUN = re.compile(rb"(?:[A-Za-z0-9+/=]+(?:\r\n|\n|\r))+")
+_DASH_LINE = re.compile(rb"[\r\n]--")
 _BLANK_LINE = re.compile(rb"\n\r?\n")
 _CTE_BASE64 = re.compile(rb"(?i)content-transfer-encoding:[ \t]*base64[ \t]*\r?")
+_CTE_OTHER = re.compile(rb"(?im)^content-transfer-encoding:[ \t]*(?:base64|x-uue|uue)")
+_HTML_TYPE = re.compile(rb"(?i)content-type:[ \t]*text/html")
 _BINARY_TYPE = re.compile(rb"(?im)^content-type:[ \t\r\n]*(?:image|application|audio|video)/")
 _SKIMMED_TYPES = frozenset({"image", "application", "audio", "video"})
+# Transfer encodings whose decoding maps the placeholder to itself.
+_TEXT_ENCODINGS = frozenset({"", "7bit", "8bit", "quoted-printable"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Skimmed:
-    """The email to parse, and each placeholder's original base64 text."""
+    """The email to parse, each placeholder's original body, and (once `faithful` said yes)
+    the parsed part each HTML placeholder stands in."""
 
     raw: bytes
     bodies: dict[str, bytes]
+    html: frozenset[str]  # the placeholders of HTML bodies, the others are binary
+    html_parts: dict[str, email.message.Message] = field(default_factory=dict)
 
     def body(self, payload: object) -> bytes | None:
-        """The base64 text a parsed part's payload stands for, if it is a placeholder."""
-        if not isinstance(payload, str) or not payload.startswith(TOKEN):
-            return None
-        return self.bodies.get(payload.rstrip("\r\n"))
+        """The base64 text a parsed binary part's payload stands for, if it is a placeholder."""
+        token = _token(payload)
+        return self.bodies.get(token) if token is not None and token not in self.html else None
+
+    def html_token(self, text: str) -> str | None:
+        """The placeholder a decoded HTML body is, if it is one."""
+        token = _token(text)
+        return token if token in self.html_parts else None
+
+    def original_payload(self, token: str) -> str:
+        """The payload the email parser gives the HTML part in the untouched email.
+
+        The parser drops the line break before a boundary: from the body alone when the body
+        ran up to the boundary, else from what followed the placeholder (only line breaks).
+        """
+        body = self.bodies[token].decode("ascii", "surrogateescape")
+        payload = str(self.html_parts[token].get_payload())
+        if len(payload) > len(token):  # the placeholder's own line break, then the rest
+            return body + payload[len(token) + 1 :]
+        return body[:-2] if body.endswith("\r\n") else body[:-1]
+
+
+def _token(payload: object) -> str | None:
+    if not isinstance(payload, str) or not payload.startswith(TOKEN):
+        return None
+    return payload.rstrip("\r\n")
 
 
 def skim(raw: bytes) -> Skimmed | None:
-    """The email with its large binary bodies swapped for placeholders; None if there are none."""
-    starts = _candidate_bodies(raw)
-    if not starts or _TOKEN_BYTES in raw:
+    """The email with its large binary bodies and HTML alternatives swapped for placeholders;
+    None if it has none."""
+    starts = _binary_bodies(raw)
+    html_starts = _html_bodies(raw) if raw.find(b"lternative") >= 0 else []
+    if html_starts and _attaches_message(raw):
+        html_starts = []
+    if not (starts or html_starts) or _TOKEN_BYTES in raw:
         return None
     pieces: list[bytes] = []
     bodies: dict[str, bytes] = {}
+    html: set[str] = set()
     done = 0
-    for start in starts:
+    for start, is_html in sorted([(s, False) for s in starts] + [(s, True) for s in html_starts]):
         if start < done:
             continue
-        run = _RUN.match(raw, start)
-        if run is None or run.end() - start < MIN_BODY:
+        end = _html_end(raw, start) if is_html else _base64_end(raw, start)
+        if end - start < MIN_BODY:
             continue
         token = f"{TOKEN}{len(bodies)}Z"
-        bodies[token] = run.group()
+        bodies[token] = raw[start:end]
+        if is_html:
+            html.add(token)
         pieces += (raw[done:start], token.encode("ascii"), b"\n")
-        done = run.end()
+        done = end
     if not bodies:
         return None
     pieces.append(raw[done:])
-    return Skimmed(b"".join(pieces), bodies)
+    return Skimmed(b"".join(pieces), bodies, frozenset(html))
 
 
-def _candidate_bodies(raw: bytes) -> list[int]:
+def _attaches_message(raw: bytes) -> bool:
+    """An attached message's bodies mix with the carrier's in mail-parser's lists, told apart
+    by their decoded text: its HTML alternatives cannot wait (`faithful` would refuse)."""
+    return raw.find(b"essage/") >= 0 or raw.find(b"ESSAGE/") >= 0
+
+
+def _base64_end(raw: bytes, start: int) -> int:
+    run = _RUN.match(raw, start)
+    return run.end() if run else start
+
+
+def _html_end(raw: bytes, start: int) -> int:
+    """The end of the lines before the first one opening with "--"; `start` when there is none
+    or the body has no "<" (a body decoding to nothing would vanish from mail-parser's list)."""
+    if raw.startswith(b"--", start):
+        return start
+    dash = _DASH_LINE.search(raw, start)
+    if dash is None or raw.find(b"<", start, dash.start()) < 0:
+        return start
+    return dash.start() + 1
+
+
+def _binary_bodies(raw: bytes) -> list[int]:
     """Where base64 bodies of binary parts seem to start: a guess, which `faithful` checks.
 
-    A bytes search finds "base64" (in its usual spellings) far faster than a regular
-    expression scans the whole email.
+    A bytes search finds "base64" (or "Base64") far faster than a regular expression scans
+    the whole email; rarer spellings are left to the parser.
     """
-    starts: set[int] = set()
-    for needle in (b"ase64", b"ASE64"):
-        at = raw.find(needle)
-        while at >= 0:
-            line_start = raw.rfind(b"\n", 0, at) + 1
-            if _CTE_BASE64.match(raw, line_start) and (blank := _BLANK_LINE.search(raw, at)):
-                head_start = max(
-                    raw.rfind(b"\n\n", 0, at),
-                    raw.rfind(b"\n\r\n", 0, at),
-                    raw.rfind(b"\n--", 0, at),
-                    0,
-                )
-                if _BINARY_TYPE.search(raw, head_start, blank.start() + 1):
-                    starts.add(blank.end())
-            at = raw.find(needle, at + 5)
-    return sorted(starts)
+    starts = []
+    for at in _found(raw, b"ase64"):
+        line_start = raw.rfind(b"\n", 0, at) + 1
+        if _CTE_BASE64.match(raw, line_start) and (blank := _BLANK_LINE.search(raw, at)):
+            head_start = max(
+                raw.rfind(b"\n\n", 0, at),
+                raw.rfind(b"\n\r\n", 0, at),
+                raw.rfind(b"\n--", 0, at),
+                0,
+            )
+            if _BINARY_TYPE.search(raw, head_start, blank.start() + 1):
+                starts.append(blank.end())
+    return starts
 
 
-def faithful(message: email.message.Message, skimmed: Skimmed, texts: Iterable[str]) -> bool:
-    """Whether every placeholder is the whole body of a base64 binary leaf part (so the parse
-    of the skimmed email is the parse of the original with those bodies left unread), and no
-    decoded text shows one."""
-    seen: set[str] = set()
+def _html_bodies(raw: bytes) -> list[int]:
+    """Where HTML bodies seem to start (a guess, which `faithful` checks)."""
+    starts = []
+    for at in _found(raw, b"ext/html"):
+        line_start = raw.rfind(b"\n", 0, at) + 1
+        if _HTML_TYPE.match(raw, line_start) and (blank := _BLANK_LINE.search(raw, at)):
+            head_start = max(
+                raw.rfind(b"\n\n", 0, at),
+                raw.rfind(b"\n\r\n", 0, at),
+                raw.rfind(b"\n--", 0, at),
+                0,
+            )
+            if not _CTE_OTHER.search(raw, head_start, blank.start() + 1):
+                starts.append(blank.end())
+    return starts
+
+
+def _found(raw: bytes, needle: bytes) -> Iterable[int]:
+    at = raw.find(needle)
+    while at >= 0:
+        yield at
+        at = raw.find(needle, at + len(needle))
+
+
+def faithful(
+    message: email.message.Message,
+    skimmed: Skimmed,
+    html_texts: list[str],
+    other_texts: Iterable[str],
+) -> bool:
+    """Whether every placeholder is the whole body of a leaf of its kind, so that the parse of
+    the skimmed email is the parse of the original with those bodies left unread.
+
+    A binary placeholder must be the body of a base64 image/application/audio/video part; an
+    HTML one the body of a text/html part whose transfer encoding leaves it as it is, seen
+    once among mail-parser's HTML bodies, in an email that attaches no message (whose bodies
+    mail-parser would mix with the carrier's). No other decoded text may show a placeholder.
+    """
+    seen: dict[str, email.message.Message] = {}
+    has_message_part = False
     for part in message.walk():
+        maintype = part.get_content_maintype()
         if part.is_multipart():
+            has_message_part = has_message_part or (maintype == "message" and part is not message)
             continue
         payload = part.get_payload()
         if not isinstance(payload, str) or TOKEN not in payload:
             continue
-        token = payload.rstrip("\r\n")
-        if (
-            token not in skimmed.bodies
-            or token in seen
-            or part.get_content_maintype() not in _SKIMMED_TYPES
-            or str(part.get("Content-Transfer-Encoding", "")).strip().lower() != "base64"
-        ):
+        token = _token(payload)
+        if token is None or token not in skimmed.bodies or token in seen:
             return False
-        seen.add(token)
-    return len(seen) == len(skimmed.bodies) and not any(TOKEN in t for t in texts)
+        encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+        if token in skimmed.html:
+            if part.get_content_type() != "text/html" or encoding not in _TEXT_ENCODINGS:
+                return False
+        elif maintype not in _SKIMMED_TYPES or encoding != "base64":
+            return False
+        seen[token] = part
+    if len(seen) != len(skimmed.bodies) or (skimmed.html and has_message_part):
+        return False
+    html_seen = [t for t in html_texts if TOKEN in t]
+    if len(html_seen) != len(skimmed.html) or {_token(t) for t in html_seen} != skimmed.html:
+        return False
+    if any(TOKEN in t for t in other_texts):
+        return False
+    skimmed.html_parts = {t: seen[t] for t in skimmed.html}
+    return True
