@@ -40,7 +40,10 @@ _CELL_TAGS = "td, th"
 _INVISIBLE_TAGS = "head, style, script, title, template, noscript"
 _TAG = re.compile(r"<[^>]*>")
 _HIDDEN = re.compile(r"(?is)<(style|script|head|title)\b.*?</\1\s*>")
-_BLANK_RUNS = re.compile(r"[ \t\u00a0]*\n(?:[ \t\u00a0]*\n)+")
+# Blank lines after a line: from its line break on, so that the search starts on a literal
+# "\n" (a leading [ \t\u00a0]* would make the engine try every character of the text).
+_BLANK_RUN_TAIL = re.compile(r"\n(?:[ \t\u00a0]*\n)+")
+_LINE_SPACE = " \t\u00a0"
 
 # mail-parser logs a warning for every multipart container and unknown part it meets: noise
 # on ordinary mail, and under cron it would fill every report.
@@ -371,7 +374,21 @@ def html_to_text(html: str) -> str:
         node.insert_before("\n")
         node.insert_after("\n")
     text = str(root.text(separator=""))
-    return str(_BLANK_RUNS.sub("\n\n", text)).strip()
+    return collapse_blank_lines(str(text)).strip()
+
+
+def collapse_blank_lines(text: str) -> str:
+    """Each run of blank lines, with the spaces ending the line before it, as one empty line:
+    what `re.sub(r"[ \t\u00a0]*\n(?:[ \t\u00a0]*\n)+", "\n\n", text)` gives, faster."""
+    out: list[str] = []
+    done = 0
+    for run in _BLANK_RUN_TAIL.finditer(text):
+        out += (text[done : run.start()].rstrip(_LINE_SPACE), "\n\n")
+        done = run.end()
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
 
 
 def _text_attachments(attachments: list[dict[str, Any]]) -> list[str]:
@@ -423,7 +440,7 @@ def rough_text(html: str) -> str:
     text = _TAG.sub(" ", _ROUGH_BREAK.sub("\n", _INLINE_TAG.sub("", _HIDDEN.sub("", html))))
     if "&" in text:
         text = htmllib.unescape(text)
-    return _BLANK_RUNS.sub("\n\n", text).strip()
+    return collapse_blank_lines(text).strip()
 
 
 def _recipients(message: email.message.Message) -> list[str]:
