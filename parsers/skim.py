@@ -33,7 +33,6 @@ MIN_BODY = 2048  # smaller bodies cost the parser little, and skimming them save
 
 # Whole lines of base64 characters, each ended by any line break the email parser knows.
 _RUN = re.compile(rb"(?:[A-Za-z0-9+/=]+(?:\r\n|\n|\r))+")
-_DASH_LINE = re.compile(rb"[\r\n]--")
 _BLANK_LINE = re.compile(rb"\n\r?\n")
 _CTE_BASE64 = re.compile(rb"(?i)content-transfer-encoding:[ \t]*base64[ \t]*\r?")
 _CTE_OTHER = re.compile(rb"(?im)^content-transfer-encoding:[ \t]*(?:base64|x-uue|uue)")
@@ -130,10 +129,11 @@ def _html_end(raw: bytes, start: int) -> int:
     or the body has no "<" (a body decoding to nothing would vanish from mail-parser's list)."""
     if raw.startswith(b"--", start):
         return start
-    dash = _DASH_LINE.search(raw, start)
-    if dash is None or raw.find(b"<", start, dash.start()) < 0:
+    # Two bytes searches: a pattern opening with a set of characters is tried at each one.
+    ends = [at for at in (raw.find(b"\n--", start), raw.find(b"\r--", start)) if at >= 0]
+    if not ends or raw.find(b"<", start, min(ends)) < 0:
         return start
-    return dash.start() + 1
+    return min(ends) + 1
 
 
 def _binary_bodies(raw: bytes) -> list[int]:
