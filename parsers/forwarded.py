@@ -19,6 +19,7 @@ from __future__ import annotations
 import email.errors
 import email.header
 import email.utils
+import functools
 import heapq
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -108,8 +109,14 @@ Prefix = Kind | Ambiguous | None
 def subject_kind(subject: str | None) -> Prefix:
     """FORWARD for "Fwd:", "WG:", "转发:"..., REPLY for "Re:", "AW:", "Odp:"...; `Ambiguous`
     for a prefix that means either; None when the subject has no known prefix."""
-    if not subject:
-        return None
+    if not subject or ("：" not in subject and ":" not in subject):
+        return None  # every prefix ends in a colon: no call into the regex module
+    return _subject_kind(subject)
+
+
+@functools.lru_cache(maxsize=64)
+def _subject_kind(subject: str) -> Prefix:
+    """The splitter asks again at each boundary of a message, with the same subject."""
     m = _SUBJECT_PREFIX.match(subject)
     if m is None:
         return None

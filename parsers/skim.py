@@ -116,7 +116,7 @@ def skim(raw: bytes) -> Skimmed | None:
 def _attaches_message(raw: bytes) -> bool:
     """An attached message's bodies mix with the carrier's in mail-parser's lists, told apart
     by their decoded text: its HTML alternatives cannot wait (`faithful` would refuse)."""
-    return raw.find(b"essage/") >= 0 or raw.find(b"ESSAGE/") >= 0
+    return raw.find(b"essage/") >= 0  # "MESSAGE/RFC822" too is refused, by `faithful`
 
 
 def _base64_end(raw: bytes, start: int) -> int:
@@ -129,11 +129,13 @@ def _html_end(raw: bytes, start: int) -> int:
     or the body has no "<" (a body decoding to nothing would vanish from mail-parser's list)."""
     if raw.startswith(b"--", start):
         return start
-    # Two bytes searches: a pattern opening with a set of characters is tried at each one.
-    ends = [at for at in (raw.find(b"\n--", start), raw.find(b"\r--", start)) if at >= 0]
-    if not ends or raw.find(b"<", start, min(ends)) < 0:
+    # Bytes searches: a pattern opening with a set of characters is tried at each one.
+    end = raw.find(b"\n--", start)
+    bare_cr = raw.find(b"\r--", start, end if end >= 0 else len(raw))
+    end = bare_cr if bare_cr >= 0 else end
+    if end < 0 or raw.find(b"<", start, end) < 0:
         return start
-    return min(ends) + 1
+    return end + 1
 
 
 def _binary_bodies(raw: bytes) -> list[int]:
