@@ -33,10 +33,12 @@ MIN_BODY = 2048  # smaller bodies cost the parser little, and skimming them save
 
 # Whole lines of base64 characters, each ended by any line break the email parser knows.
 _RUN = re.compile(rb"(?:[A-Za-z0-9+/=]+(?:\r\n|\n|\r))+")
-_BLANK_LINE = re.compile(rb"\n\r?\n")
-_CTE_BASE64 = re.compile(rb"(?i)content-transfer-encoding:[ \t]*base64[ \t]*\r?")
+# What stands before "base64" and "text/html" on a header line, read on the few bytes before.
+_CTE_LABEL = re.compile(rb"(?i)\ncontent-transfer-encoding:[ \t]*\Z")
+_TYPE_LABEL = re.compile(rb"(?i)\ncontent-type:[ \t]*\Z")
+_LABEL_REACH = 48
+_HEAD_REACH = 2048  # how far back a part's header block is looked for
 _CTE_OTHER = re.compile(rb"(?im)^content-transfer-encoding:[ \t]*(?:base64|x-uue|uue)")
-_HTML_TYPE = re.compile(rb"(?i)content-type:[ \t]*text/html")
 _BINARY_TYPE = re.compile(rb"(?im)^content-type:[ \t\r\n]*(?:image|application|audio|video)/")
 _SKIMMED_TYPES = frozenset({"image", "application", "audio", "video"})
 # Transfer encodings whose decoding maps the placeholder to itself.
@@ -95,10 +97,11 @@ def skim(raw: bytes) -> Skimmed | None:
     bodies: dict[str, bytes] = {}
     html: set[str] = set()
     done = 0
+    dash, bare_cr_dash, tag = _Ahead(raw, b"\n--"), _Ahead(raw, b"\r--"), _Ahead(raw, b"<")
     for start, is_html in sorted([(s, False) for s in starts] + [(s, True) for s in html_starts]):
         if start < done:
             continue
-        end = _html_end(raw, start) if is_html else _base64_end(raw, start)
+        end = _html_end(raw, start, dash, bare_cr_dash, tag) if is_html else _base64_end(raw, start)
         if end - start < MIN_BODY:
             continue
         token = f"{TOKEN}{len(bodies)}Z"
@@ -124,56 +127,86 @@ def _base64_end(raw: bytes, start: int) -> int:
     return run.end() if run else start
 
 
-def _html_end(raw: bytes, start: int) -> int:
+def _html_end(raw: bytes, start: int, dash: _Ahead, bare_cr_dash: _Ahead, tag: _Ahead) -> int:
     """The end of the lines before the first one opening with "--"; `start` when there is none
     or the body has no "<" (a body decoding to nothing would vanish from mail-parser's list)."""
     if raw.startswith(b"--", start):
         return start
-    # Bytes searches: a pattern opening with a set of characters is tried at each one.
-    end = raw.find(b"\n--", start)
-    bare_cr = raw.find(b"\r--", start, end if end >= 0 else len(raw))
-    end = bare_cr if bare_cr >= 0 else end
-    if end < 0 or raw.find(b"<", start, end) < 0:
+    end = dash.next(start)
+    bare_cr = bare_cr_dash.next(start)  # a lone CR ends a line too
+    if bare_cr >= 0 and (end < 0 or bare_cr < end):
+        end = bare_cr
+    lt = tag.next(start)
+    if end < 0 or not 0 <= lt < end:
         return start
     return end + 1
+
+
+class _Ahead:
+    """Where a byte string next occurs at or after a position. Asked at growing positions it
+    searches each byte once, however many guesses ask: hostile mail full of "base64" or
+    "text/html" costs linear time, not quadratic."""
+
+    __slots__ = ("_asked", "_found", "_needle", "_raw")
+
+    def __init__(self, raw: bytes, needle: bytes) -> None:
+        self._raw, self._needle = raw, needle
+        self._asked, self._found = -1, -1
+
+    def next(self, pos: int) -> int:
+        # A new search when never asked, asked behind, or the last find now lies behind.
+        if self._asked < 0 or pos < self._asked or 0 <= self._found < pos:
+            self._found = self._raw.find(self._needle, pos)
+        self._asked = pos
+        return self._found
+
+
+def _labelled(raw: bytes, at: int, label: re.Pattern[bytes]) -> bool:
+    """Whether the header line holding `at` reads `label` up to it (a few bytes looked at)."""
+    head = raw[at - _LABEL_REACH : at] if at >= _LABEL_REACH else b"\n" + raw[:at]
+    return label.search(head) is not None
+
+
+def _part_heads(raw: bytes, value: bytes, label: re.Pattern[bytes]) -> Iterable[tuple[int, int]]:
+    """(header block start, body start) of each part whose header line `label` is followed by
+    `value`: a guess, which `faithful` checks. Each byte is searched a bounded number of times
+    (the blank line ahead once, the block behind once), whatever the email holds."""
+    blanks, crlf_blanks = _Ahead(raw, b"\n\n"), _Ahead(raw, b"\n\r\n")
+    last_body = 0
+    for at in _found(raw, value):
+        if at < last_body or not _labelled(raw, at, label):
+            continue  # inside the block or body already looked at, or not that header
+        lf, crlf = blanks.next(at), crlf_blanks.next(at)
+        if lf < 0 and crlf < 0:
+            return
+        body = lf + 2 if crlf < 0 or 0 <= lf < crlf else crlf + 3
+        lo = max(at - _HEAD_REACH, last_body, 0)
+        head = max(
+            raw.rfind(b"\n--", lo, at), raw.rfind(b"\n\n", lo, at), raw.rfind(b"\n\r\n", lo, at), lo
+        )
+        last_body = body
+        yield head, body
 
 
 def _binary_bodies(raw: bytes) -> list[int]:
     """Where base64 bodies of binary parts seem to start: a guess, which `faithful` checks.
 
-    A bytes search finds "base64" (or "Base64") far faster than a regular expression scans
-    the whole email; rarer spellings are left to the parser.
+    Bytes searches find "base64" far faster than a regular expression scans the whole email.
     """
-    starts = []
-    for at in _found(raw, b"ase64"):
-        line_start = raw.rfind(b"\n", 0, at) + 1
-        if _CTE_BASE64.match(raw, line_start) and (blank := _BLANK_LINE.search(raw, at)):
-            head_start = max(
-                raw.rfind(b"\n\n", 0, at),
-                raw.rfind(b"\n\r\n", 0, at),
-                raw.rfind(b"\n--", 0, at),
-                0,
-            )
-            if _BINARY_TYPE.search(raw, head_start, blank.start() + 1):
-                starts.append(blank.end())
-    return starts
+    return [
+        body
+        for head, body in _part_heads(raw, b"base64", _CTE_LABEL)
+        if _BINARY_TYPE.search(raw, head, body)
+    ]
 
 
 def _html_bodies(raw: bytes) -> list[int]:
-    """Where HTML bodies seem to start (a guess, which `faithful` checks)."""
-    starts = []
-    for at in _found(raw, b"ext/html"):
-        line_start = raw.rfind(b"\n", 0, at) + 1
-        if _HTML_TYPE.match(raw, line_start) and (blank := _BLANK_LINE.search(raw, at)):
-            head_start = max(
-                raw.rfind(b"\n\n", 0, at),
-                raw.rfind(b"\n\r\n", 0, at),
-                raw.rfind(b"\n--", 0, at),
-                0,
-            )
-            if not _CTE_OTHER.search(raw, head_start, blank.start() + 1):
-                starts.append(blank.end())
-    return starts
+    """Where HTML bodies that are not base64 seem to start (a guess, which `faithful` checks)."""
+    return [
+        body
+        for head, body in _part_heads(raw, b"text/html", _TYPE_LABEL)
+        if not _CTE_OTHER.search(raw, head, body)
+    ]
 
 
 def _found(raw: bytes, needle: bytes) -> Iterable[int]:

@@ -543,3 +543,42 @@ def test_html_alternative_with_any_body(head: str, body: str, gap: str, eol: str
     raw = text.replace("\n", eol).encode("utf-8", "surrogatepass")
     with mock.patch.object(skim_module, "MIN_BODY", 8):
         _same_either_way(raw)
+
+
+class _CountingBytes(bytes):
+    """Bytes that add up how many bytes their searches scan."""
+
+    scanned = 0
+
+    def find(self, sub: Any, start: Any = None, end: Any = None) -> int:
+        lo, hi = start or 0, len(self) if end is None else end
+        at = super().find(sub, lo, hi)
+        _CountingBytes.scanned += (at if at >= 0 else hi) - lo
+        return at
+
+    def rfind(self, sub: Any, start: Any = None, end: Any = None) -> int:
+        lo, hi = start or 0, len(self) if end is None else end
+        at = super().rfind(sub, lo, hi)
+        _CountingBytes.scanned += hi - (at if at >= 0 else lo)
+        return at
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        b"base64 ",
+        b"\nContent-Transfer-Encoding: base64",
+        b"\nContent-Type: text/html\n\nx",
+        b"\nContent-Type: image/png\nContent-Transfer-Encoding: base64\n\nQUJD\n",
+        b"\nContent-Type: text/html\n\n<p>\n",
+        b"\r--b\rContent-Type: text/html\r\n\r\n<p>\r",
+    ],
+)
+def test_hostile_mail_costs_linear_search(unit: bytes) -> None:
+    """Mail full of what the guesses look for: every byte searched a bounded number of times
+    (the first version searched from each guess to the end: quadratic, minutes on 4 MB)."""
+    head = b"From: a@b\nSubject: s\nContent-Type: multipart/alternative; boundary=b\n\n--b\n"
+    raw = _CountingBytes(head + unit * (200_000 // len(unit)))
+    _CountingBytes.scanned = 0
+    skim(raw)
+    assert _CountingBytes.scanned < 12 * len(raw)
