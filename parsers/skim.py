@@ -37,6 +37,7 @@ _RUN = re.compile(rb"(?:[A-Za-z0-9+/=]+(?:\r\n|\n|\r))+")
 _CTE_LABEL = re.compile(rb"(?i)\ncontent-transfer-encoding:[ \t]*\Z")
 _TYPE_LABEL = re.compile(rb"(?i)\ncontent-type:[ \t]*\Z")
 _LABEL_REACH = 48
+_BLANK_LINE = re.compile(rb"\n\r?\n")
 _HEAD_REACH = 2048  # how far back a part's header block is looked for
 _CTE_OTHER = re.compile(rb"(?im)^content-transfer-encoding:[ \t]*(?:base64|x-uue|uue)")
 _BINARY_TYPE = re.compile(rb"(?im)^content-type:[ \t\r\n]*(?:image|application|audio|video)/")
@@ -170,16 +171,16 @@ def _labelled(raw: bytes, at: int, label: re.Pattern[bytes]) -> bool:
 def _part_heads(raw: bytes, value: bytes, label: re.Pattern[bytes]) -> Iterable[tuple[int, int]]:
     """(header block start, body start) of each part whose header line `label` is followed by
     `value`: a guess, which `faithful` checks. Each byte is searched a bounded number of times
-    (the blank line ahead once, the block behind once), whatever the email holds."""
-    blanks, crlf_blanks = _Ahead(raw, b"\n\n"), _Ahead(raw, b"\n\r\n")
+    whatever the email holds: a header line is only read past the last blank line found, so the
+    searches for the next blank line, and the looks back for the block's start, never overlap."""
     last_body = 0
     for at in _found(raw, value):
         if at < last_body or not _labelled(raw, at, label):
             continue  # inside the block or body already looked at, or not that header
-        lf, crlf = blanks.next(at), crlf_blanks.next(at)
-        if lf < 0 and crlf < 0:
+        blank = _BLANK_LINE.search(raw, at)
+        if blank is None:
             return
-        body = lf + 2 if crlf < 0 or 0 <= lf < crlf else crlf + 3
+        body = blank.end()
         lo = max(at - _HEAD_REACH, last_body, 0)
         head = max(
             raw.rfind(b"\n--", lo, at), raw.rfind(b"\n\n", lo, at), raw.rfind(b"\n\r\n", lo, at), lo
