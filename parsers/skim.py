@@ -98,7 +98,7 @@ def skim(raw: bytes) -> Skimmed | None:
     bodies: dict[str, bytes] = {}
     html: set[str] = set()
     done = 0
-    dash, bare_cr_dash, tag = _Ahead(raw, b"\n--"), _Ahead(raw, b"\r--"), _Ahead(raw, b"<")
+    dash, bare_cr_dash, tag = _Ahead(raw, b"\n--"), _Within(raw, b"\r--"), _Ahead(raw, b"<")
     for start, is_html in sorted([(s, False) for s in starts] + [(s, True) for s in html_starts]):
         if start < done:
             continue
@@ -120,7 +120,9 @@ def skim(raw: bytes) -> Skimmed | None:
 def _attaches_message(raw: bytes) -> bool:
     """An attached message's bodies mix with the carrier's in mail-parser's lists, told apart
     by their decoded text: its HTML alternatives cannot wait (`faithful` would refuse)."""
-    return raw.find(b"essage/") >= 0  # "MESSAGE/RFC822" too is refused, by `faithful`
+    # One spelling, for speed (a long needle is skipped through faster): `faithful` refuses the
+    # others ("MESSAGE/RFC822", message/global), and the untouched email is parsed then.
+    return raw.find(b"message/rfc822") >= 0
 
 
 def _base64_end(raw: bytes, start: int) -> int:
@@ -128,14 +130,14 @@ def _base64_end(raw: bytes, start: int) -> int:
     return run.end() if run else start
 
 
-def _html_end(raw: bytes, start: int, dash: _Ahead, bare_cr_dash: _Ahead, tag: _Ahead) -> int:
+def _html_end(raw: bytes, start: int, dash: _Ahead, bare_cr_dash: _Within, tag: _Ahead) -> int:
     """The end of the lines before the first one opening with "--"; `start` when there is none
     or the body has no "<" (a body decoding to nothing would vanish from mail-parser's list)."""
     if raw.startswith(b"--", start):
         return start
     end = dash.next(start)
-    bare_cr = bare_cr_dash.next(start)  # a lone CR ends a line too
-    if bare_cr >= 0 and (end < 0 or bare_cr < end):
+    bare_cr = bare_cr_dash.first(start, end if end >= 0 else len(raw))  # a lone CR ends a line
+    if bare_cr >= 0:
         end = bare_cr
     lt = tag.next(start)
     if end < 0 or not 0 <= lt < end:
@@ -159,6 +161,27 @@ class _Ahead:
         if self._asked < 0 or pos < self._asked or 0 <= self._found < pos:
             self._found = self._raw.find(self._needle, pos)
         self._asked = pos
+        return self._found
+
+
+class _Within:
+    """Where a byte string first occurs in [start, end), asked with growing starts: the part of
+    a span already searched in vain is not searched again (linear time on hostile mail), and
+    an ordinary email is searched only up to the end asked, not to its own end."""
+
+    __slots__ = ("_clean_to", "_found", "_needle", "_raw")
+
+    def __init__(self, raw: bytes, needle: bytes) -> None:
+        self._raw, self._needle = raw, needle
+        self._clean_to, self._found = 0, -1  # no occurrence starts in [last start, _clean_to)
+
+    def first(self, start: int, end: int) -> int:
+        if self._found >= start:
+            return self._found if self._found + len(self._needle) <= end else -1
+        lo = max(start, self._clean_to - len(self._needle) + 1)
+        self._found = self._raw.find(self._needle, lo, end)
+        if self._found < 0:
+            self._clean_to = max(self._clean_to, end)
         return self._found
 
 
