@@ -512,7 +512,7 @@ def _attribution_split(lines: list[str], end: int, prefix: Prefix) -> Split | No
     """A reply line ending at `end` (wrapped over up to three lines): a date or time and a
     name or address, in any order and language, ending in ':'."""
     if _next_text(lines, end) is None or not any(
-        c.isdigit() for c in "".join(lines[max(0, end - 2) : end + 1])
+        map(str.isdigit, "".join(lines[max(0, end - 2) : end + 1]))
     ):
         return None  # no date, no attribution
     for span in (1, 2, 3):
