@@ -3,6 +3,7 @@
     python -m benchmarks.bench_parse [--messages N] [--repeat R] [--seed S] [--json PATH]
     python -m benchmarks.bench_parse --profile [--messages N] [--profile-out PATH]
     python -m benchmarks.bench_parse --check [--messages N]
+    python -m benchmarks.bench_parse --instructions [--messages N] [--seed S] [--json PATH]
 
 The baseline is what any code reading these emails must pay: mail-parser decoding the MIME
 (`MailParser.from_bytes` and reading the decoded bodies, attachments and main headers). The
@@ -19,7 +20,10 @@ import gc
 import json
 import os
 import pstats
+import re
+import shutil
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -31,7 +35,7 @@ import mailparser
 
 import parsers
 import pipeline
-from benchmarks.corpus import Sample, describe, generate_detailed
+from benchmarks.corpus import Sample, describe, generate, generate_detailed
 from benchmarks.report import machine, profile_tops
 from parsers.extract import extract
 
@@ -266,6 +270,87 @@ def profile(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- instructions
+
+_SIDES = {"baseline": baseline_one, "parse": parse_one}
+_WARM = 20
+
+
+def _run_side(side: str, seed: int, count: int, measured: bool) -> int:
+    """What one valgrind run executes: generate the corpus, warm up, then (when `measured`)
+    `count` messages of one side; the run without them is subtracted."""
+    fn = _SIDES[side]
+    messages = generate(_WARM + count, seed)
+    for raw in messages[:_WARM]:
+        fn(raw)
+    if measured:
+        for raw in messages[_WARM:]:
+            fn(raw)
+    return 0
+
+
+def _instructions(side: str, seed: int, count: int, measured: bool) -> int:
+    """Instructions of a whole run under valgrind (cachegrind, no cache simulation)."""
+    command = [
+        "valgrind",
+        "--tool=cachegrind",
+        "--cache-sim=no",
+        "--cachegrind-out-file=/dev/null",
+        sys.executable,
+        "-m",
+        "benchmarks.bench_parse",
+        "--run-side",
+        side,
+        "--seed",
+        str(seed),
+        "--messages",
+        str(count),
+        *([] if measured else ["--run-unmeasured"]),
+    ]
+    env = {**os.environ, "PYTHONHASHSEED": "0"}  # the same dict layouts in every run
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+    if found is None:
+        raise RuntimeError(f"no instruction count in valgrind's output:\n{done.stderr[-2000:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def instructions(args: argparse.Namespace) -> int:
+    """Instructions per message on each side, each the difference of a run with the messages
+    and one without them (imports, corpus generation, warm-up): deterministic, unlike time on
+    a shared machine, and the same on any x86-64 machine with the same versions."""
+    if shutil.which("valgrind") is None:
+        print("--instructions needs valgrind (apt-get install valgrind)", file=sys.stderr)
+        return 2
+    n = args.messages or 100
+    per: dict[str, float] = {}
+    for side in ("baseline", "parse"):
+        empty = _instructions(side, args.seed, n, measured=False)
+        full = _instructions(side, args.seed, n, measured=True)
+        per[side] = (full - empty) / n
+        print(f"  {side:<9} {per[side] / 1e6:8.2f} M instructions/message", flush=True)
+    ratio = per["parse"] / per["baseline"]
+    verdict = "met" if ratio <= TARGET_RATIO else "MISSED"
+    print(
+        f"{n} messages (seed {args.seed}, after {_WARM} warm-up): ratio parse/baseline "
+        f"instructions: {ratio:.3f}x (target <= {TARGET_RATIO}x: {verdict}); our own work "
+        f"{(per['parse'] - per['baseline']) / 1e6:.2f} M instructions/message"
+    )
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "benchmark": "parse vs bare mail-parser, instructions (valgrind)",
+                    "settings": {"messages": n, "seed": args.seed, "warm_up": _WARM},
+                    "instructions_per_message": per,
+                    "ratio": round(ratio, 4),
+                },
+                indent=2,
+            )
+        )
+    return 0
+
+
 # --------------------------------------------------------------------------- check
 
 
@@ -381,10 +466,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     mode.add_argument(
         "--check", action="store_true", help="check that extract finds exactly the planted codes"
     )
+    mode.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count instructions per message under valgrind instead of timing (default 100)",
+    )
+    mode.add_argument("--run-side", choices=sorted(_SIDES), help=argparse.SUPPRESS)
+    ap.add_argument("--run-unmeasured", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--profile-out", metavar="PATH", help="with --profile: dump pstats here")
     args = ap.parse_args(argv)
     if args.repeat < 1 or (args.messages is not None and args.messages < 1):
         ap.error("--messages and --repeat must be at least 1")
+    if args.run_side:
+        return _run_side(args.run_side, args.seed, args.messages or 0, not args.run_unmeasured)
+    if args.instructions:
+        return instructions(args)
     if args.check:
         return check(args)
     if args.profile:

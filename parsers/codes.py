@@ -120,7 +120,7 @@ def _wrapped_piece(piece: str) -> bool:
     return (
         "+" in clean
         or "/" in clean
-        or (any(c.isdigit() for c in clean) and any(c.isalpha() for c in clean))
+        or (any(map(str.isdigit, clean)) and any(map(str.isalpha, clean)))
     )
 
 
@@ -182,7 +182,7 @@ def looks_random(body: str, *, strict: bool = True) -> bool:
     core = body.rstrip("=")
     if len(core) < 8:
         return False
-    has_digit = any(c.isdigit() for c in core)
+    has_digit = any(map(str.isdigit, core))
     has_upper = any(c.isupper() for c in core)
     has_lower = any(c.islower() for c in core)
     if sum((has_digit, has_upper, has_lower)) < 2:

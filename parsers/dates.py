@@ -119,7 +119,7 @@ _MERIDIEM = regex.compile(r"(?i)\d\s*[ap]\.?m\.?(?:\s|$)")
 
 def _rfc5322(text: str) -> datetime | None:
     # parsedate reads "2:05 PM" as 02:05, so 12-hour clocks go to the other readers.
-    if not any(c.isdigit() for c in text) or _MERIDIEM.search(text):
+    if not any(map(str.isdigit, text)) or _MERIDIEM.search(text):
         return None
     try:
         return email.utils.parsedate_to_datetime(text)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import email.errors
 import email.header
 import email.utils
+import functools
 import heapq
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -108,8 +109,14 @@ Prefix = Kind | Ambiguous | None
 def subject_kind(subject: str | None) -> Prefix:
     """FORWARD for "Fwd:", "WG:", "转发:"..., REPLY for "Re:", "AW:", "Odp:"...; `Ambiguous`
     for a prefix that means either; None when the subject has no known prefix."""
-    if not subject:
-        return None
+    if not subject or ("：" not in subject and ":" not in subject):
+        return None  # every prefix ends in a colon: no call into the regex module
+    return _subject_kind(subject)
+
+
+@functools.lru_cache(maxsize=64)
+def _subject_kind(subject: str) -> Prefix:
+    """The splitter asks again at each boundary of a message, with the same subject."""
     m = _SUBJECT_PREFIX.match(subject)
     if m is None:
         return None
@@ -505,7 +512,7 @@ def _attribution_split(lines: list[str], end: int, prefix: Prefix) -> Split | No
     """A reply line ending at `end` (wrapped over up to three lines): a date or time and a
     name or address, in any order and language, ending in ':'."""
     if _next_text(lines, end) is None or not any(
-        c.isdigit() for c in "".join(lines[max(0, end - 2) : end + 1])
+        map(str.isdigit, "".join(lines[max(0, end - 2) : end + 1]))
     ):
         return None  # no date, no attribution
     for span in (1, 2, 3):

@@ -10,21 +10,23 @@ across inline elements.
 from __future__ import annotations
 
 import base64
+import copy
 import email.message
 import email.utils
 import html as htmllib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, overload
 
 import mailparser
 from selectolax.lexbor import LexborHTMLParser
 
 from parsers.codes import join_soft_break
 from parsers.headers import plausible_email, repair_attached_headers, repair_headers
+from parsers.skim import Skimmed, faithful, skim
 
 # Block-level HTML elements: text on either side of them belongs on different lines. Inline
 # elements (span, b, a, wbr, font) are joined with nothing, so a code split across them
@@ -38,7 +40,10 @@ _CELL_TAGS = "td, th"
 _INVISIBLE_TAGS = "head, style, script, title, template, noscript"
 _TAG = re.compile(r"<[^>]*>")
 _HIDDEN = re.compile(r"(?is)<(style|script|head|title)\b.*?</\1\s*>")
-_BLANK_RUNS = re.compile(r"[ \t\u00a0]*\n(?:[ \t\u00a0]*\n)+")
+# Blank lines after a line: from its line break on, so that the search starts on a literal
+# "\n" (a leading [ \t\u00a0]* would make the engine try every character of the text).
+_BLANK_RUN_TAIL = re.compile(r"\n(?:[ \t\u00a0]*\n)+")
+_LINE_SPACE = " \t\u00a0"
 
 # mail-parser logs a warning for every multipart container and unknown part it meets: noise
 # on ordinary mail, and under cron it would fill every report.
@@ -52,12 +57,15 @@ class ImagePart:
 
     name: str
     content_type: str
-    payload: str = field(repr=False)  # as mail-parser hands it: base64 text when `binary`
+    # As mail-parser hands it (base64 text when `binary`), or the base64 bytes `skim` kept.
+    payload: str | bytes = field(repr=False)
     binary: bool = True
 
     def data(self) -> bytes:
         """The image's bytes; empty when its transfer encoding is damaged beyond reading."""
         if not self.binary:
+            if isinstance(self.payload, bytes):
+                return self.payload
             return self.payload.encode("latin-1", "replace")
         try:
             return base64.b64decode(self.payload)
@@ -77,7 +85,7 @@ class DecodedMessage:
     message_id: str | None
     received_at: datetime | None
     text: str
-    alternative_html: list[str]  # HTML bodies beside a plain one, converted only if needed
+    alternative_html: Sequence[str]  # HTML bodies beside a plain one, read only if needed
     images: list[ImagePart] = field(default_factory=list)
     attached: list[DecodedMessage] = field(default_factory=list)
     root: email.message.Message | None = None
@@ -117,15 +125,74 @@ def decode(
     if not readable:
         raise UndecodableMessage(why_not)
     raw = repair_headers(raw)
-    try:
-        parsed = mailparser.MailParser.from_bytes(raw)
-    except Exception as exc:  # mail-parser raises more than its own errors on broken MIME
-        raise UndecodableMessage(str(exc) or type(exc).__name__) from exc
-    return _decoded(parsed, max_depth, worth_rendering)
+    skimmed = skim(raw)
+    parsed = None
+    if skimmed is not None:
+        try:
+            parsed = mailparser.MailParser.from_bytes(skimmed.raw)
+        except Exception:  # the untouched email says how it is broken
+            parsed = None
+        if parsed is not None and not _skim_faithful(parsed, skimmed):
+            parsed = None
+        if parsed is None:
+            skimmed = None
+    if parsed is None:
+        try:
+            parsed = mailparser.MailParser.from_bytes(raw)
+        except Exception as exc:  # mail-parser raises more than its own errors on broken MIME
+            raise UndecodableMessage(str(exc) or type(exc).__name__) from exc
+    return _decoded(parsed, max_depth, worth_rendering, skimmed)
+
+
+def _skim_faithful(parsed: Any, skimmed: Skimmed) -> bool:
+    texts = [*parsed.text_plain]
+    texts += [
+        str(att.get("payload") or "")
+        for att in parsed.attachments
+        if str(att.get("mail_content_type", "")).lower() == "text/plain"
+    ]
+    return faithful(parsed.message, skimmed, parsed.text_html, texts)
+
+
+class _HtmlBodies(Sequence[str]):
+    """HTML bodies, each one `skim` set aside decoded on first use: most are never read."""
+
+    __slots__ = ("_items", "_skimmed")
+
+    def __init__(self, items: list[str], skimmed: Skimmed | None) -> None:
+        self._items = items
+        self._skimmed = skimmed
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        text = self._items[index]
+        skimmed = self._skimmed
+        if skimmed is not None and (token := skimmed.html_token(text)) is not None:
+            text = self._items[index] = _skimmed_html(skimmed, token)
+        return text
+
+
+def _skimmed_html(skimmed: Skimmed, token: str) -> str:
+    """The HTML body mail-parser would have decoded: it decodes the part, body restored."""
+    part = copy.copy(skimmed.html_parts[token])
+    part.set_payload(skimmed.original_payload(token))
+    decoded = mailparser.MailParser(part).text_html
+    return _unescape_iso2022(decoded[0]) if decoded else ""
 
 
 def _decoded(
-    parsed: Any, depth_left: int, worth_rendering: Callable[[str], bool] | None = None
+    parsed: Any,
+    depth_left: int,
+    worth_rendering: Callable[[str], bool] | None = None,
+    skimmed: Skimmed | None = None,
 ) -> DecodedMessage:
     message: email.message.Message = parsed.message
     attached_roots = _attached_messages(message) if depth_left > 0 else []
@@ -142,14 +209,17 @@ def _decoded(
             continue
         inner_texts.update(inner_parsed.text_plain)
         inner_texts.update(inner_parsed.text_html)
-        attached.append(_decoded(inner_parsed, depth_left - 1, worth_rendering))
+        attached.append(_decoded(inner_parsed, depth_left - 1, worth_rendering, skimmed))
 
     # mail-parser flattens attached messages into the carrier's bodies; take them back out.
     # `in` on a set hashes the whole body first: ask only when a message was attached.
     plain = [_unescape_iso2022(t) for t in parsed.text_plain if not _among(t, inner_texts)]
-    html = [_unescape_iso2022(t) for t in parsed.text_html if not _among(t, inner_texts)]
+    html = _HtmlBodies(
+        [_unescape_iso2022(t) for t in parsed.text_html if not _among(t, inner_texts)], skimmed
+    )
     if plain and _is_flowed(message):
         plain = [unflow(t, delsp=_is_delsp(message)) for t in plain]
+    alternative: Sequence[str]
     if plain:
         text, alternative = "\n".join(plain), html
     else:
@@ -170,7 +240,7 @@ def _decoded(
         received_at=_received_at(parsed) or date,
         text=text,
         alternative_html=alternative,
-        images=_images(parsed.attachments),
+        images=_images(parsed.attachments, skimmed),
         attached=attached,
         root=message,
     )
@@ -304,7 +374,21 @@ def html_to_text(html: str) -> str:
         node.insert_before("\n")
         node.insert_after("\n")
     text = str(root.text(separator=""))
-    return str(_BLANK_RUNS.sub("\n\n", text)).strip()
+    return collapse_blank_lines(str(text)).strip()
+
+
+def collapse_blank_lines(text: str) -> str:
+    """Each run of blank lines, with the spaces ending the line before it, as one empty line:
+    what `re.sub(r"[ \t\u00a0]*\n(?:[ \t\u00a0]*\n)+", "\n\n", text)` gives, faster."""
+    out: list[str] = []
+    done = 0
+    for run in _BLANK_RUN_TAIL.finditer(text):
+        out += (text[done : run.start()].rstrip(_LINE_SPACE), "\n\n")
+        done = run.end()
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
 
 
 def _text_attachments(attachments: list[dict[str, Any]]) -> list[str]:
@@ -356,7 +440,7 @@ def rough_text(html: str) -> str:
     text = _TAG.sub(" ", _ROUGH_BREAK.sub("\n", _INLINE_TAG.sub("", _HIDDEN.sub("", html))))
     if "&" in text:
         text = htmllib.unescape(text)
-    return _BLANK_RUNS.sub("\n\n", text).strip()
+    return collapse_blank_lines(text).strip()
 
 
 def _recipients(message: email.message.Message) -> list[str]:
@@ -368,17 +452,21 @@ def _recipients(message: email.message.Message) -> list[str]:
     return [addr.lower() for _, addr in email.utils.getaddresses(values) if addr]
 
 
-def _images(attachments: list[dict[str, Any]]) -> list[ImagePart]:
-    return [
-        ImagePart(
-            str(att.get("filename") or att.get("mail_content_type")),
-            kind,
-            str(att.get("payload") or ""),
-            bool(att.get("binary")),
-        )
-        for att in attachments
-        if (kind := str(att.get("mail_content_type", "")).lower()).startswith("image/")
-    ]
+def _images(attachments: list[dict[str, Any]], skimmed: Skimmed | None) -> list[ImagePart]:
+    images = []
+    for att in attachments:
+        kind = str(att.get("mail_content_type", "")).lower()
+        if not kind.startswith("image/"):
+            continue
+        name = str(att.get("filename") or att.get("mail_content_type"))
+        kept = skimmed.body(att.get("payload")) if skimmed is not None else None
+        if kept is not None:
+            images.append(ImagePart(name, kind, kept, True))
+        else:
+            images.append(
+                ImagePart(name, kind, str(att.get("payload") or ""), bool(att.get("binary")))
+            )
+    return images
 
 
 def _first_address(addresses: Any) -> tuple[str | None, str | None]:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import base64
 import random
+import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from parsers.extract import extract
-from parsers.message import decode, unflow
+from parsers.message import collapse_blank_lines, decode, unflow
 from parsers.records import Extraction, Reason
 
 # A code with padding, and one without (not every code ends in '=').
@@ -422,3 +425,10 @@ def test_iso_2022_jp_body_is_decoded() -> None:
     result = extract(raw, "test")
     assert codes(result) == [CODE]
     assert result.rows[0].duration_days == 30
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from([" ", "\t", "\u00a0", "\n", "\r", "a", "é"]), max_size=80))
+def test_collapse_blank_lines_is_the_regex_it_replaces(text: str) -> None:
+    want = re.sub(r"[ \t\u00a0]*\n(?:[ \t\u00a0]*\n)+", "\n\n", text)
+    assert collapse_blank_lines(text) == want
