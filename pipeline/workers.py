@@ -66,6 +66,25 @@ IN_FLIGHT = 4
 TEST_FAULTS_ENV = "SPARKCODES_TEST_WORKER_FAULTS"
 
 
+# What the fork server imports once for every worker: pipeline.cli too, since
+# multiprocessing runs the `sparkcodes` script again in each worker (its main module), and that
+# script imports pipeline.cli; imported once in the fork server, a worker starts with nothing
+# left to import.
+_PRELOAD = ("pipeline.workers", "parsers.extract", "pipeline.cli")
+
+
+def start_early(jobs: int) -> None:
+    """Start the fork server now (for `jobs` > 1), so that its imports (the parsers, a third
+    of a second) run while this process loads its config, sinks and mailbox and fetches the
+    first batch, instead of after it. The server exits with this process."""
+    if jobs <= 1:
+        return
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(list(_PRELOAD))
+    forkserver.ensure_running()
+
+
 def default_jobs() -> int:
     """The cores this process may run on (its affinity, not the machine's count)."""
     try:
@@ -172,9 +191,7 @@ class Pool:
         # pipeline.cli too: multiprocessing runs the `sparkcodes` script again in each worker
         # (its main module), and that script imports pipeline.cli; imported once in the fork
         # server, a worker starts with nothing left to import.
-        self._context.set_forkserver_preload(
-            ["pipeline.workers", "parsers.extract", "pipeline.cli"]
-        )
+        self._context.set_forkserver_preload(list(_PRELOAD))
         self._old_sigterm: Any = None
 
     # ------------------------------------------------------------------ parent side

@@ -83,10 +83,12 @@ def parse(
     anywhere else. With --config, the config's rules apply, as in `run`; --default-days
     overrides its default period. Exits 1 when some email produced no code.
     """
-    from pipeline.workers import DEFAULT_TIMEOUT, extractor
+    from pipeline.workers import DEFAULT_TIMEOUT, extractor, start_early
     from sources.files import read_paths
 
     failures = 0
+    jobs = job_count(jobs)
+    start_early(jobs)
     with clean_errors():
         options = None  # the parsers' defaults; not imported here, the workers do that
         if config_path is not None or default_days is not None:
@@ -99,7 +101,7 @@ def parse(
             if default_days is not None:
                 options = dataclasses.replace(options, default_days=default_days)
         messages = read_paths(list(paths))
-        with extractor(job_count(jobs), options, message_timeout or DEFAULT_TIMEOUT) as each:
+        with extractor(jobs, options, message_timeout or DEFAULT_TIMEOUT) as each:
             for _, result in each.map(messages):
                 failures += result.failure is not None
                 for record in result.records:
@@ -123,6 +125,10 @@ def run(
     when all is good, 1 when some emails need review (or codes are left unverified by a TikTok
     outage), 2 when it could not run.
     """
+    from pipeline.workers import start_early
+
+    jobs = job_count(jobs)
+    start_early(jobs)  # its imports overlap this process's own, and the mailbox's login
     from pipeline.lock import RunLock
     from pipeline.state import State
     from pipeline.wiring import lock_path
@@ -130,7 +136,7 @@ def run(
     with clean_errors():
         settings = config.load(config_path)
         with RunLock(lock_path(settings)), State(settings.state_path) as state:
-            job = _job(settings, state, full=full, jobs=job_count(jobs), timeout=message_timeout)
+            job = _job(settings, state, full=full, jobs=jobs, timeout=message_timeout)
             summary = _sync_once(settings, state, full=full, job=job)
             left = _tiktok_after_sync(state, job, summary.line())
     sys.exit(EXIT_REVIEW if summary.failures or left else EXIT_OK)
@@ -182,7 +188,8 @@ def watch(config_path: Path | None) -> None:
     """Stay connected and sync as mail arrives (IMAP IDLE, else polling) until stopped.
 
     Reconnects with backoff after network errors; stops cleanly on SIGTERM or Ctrl-C. With
-    [tiktok], re-checks the stored codes once a day, as `verify` does.
+    [tiktok], re-checks the stored codes once a day, as `verify` does, and retries codes an
+    outage left unverified once an hour.
     """
     from pipeline.state import State
     from pipeline.verify import daily_verify

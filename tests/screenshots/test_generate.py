@@ -54,7 +54,10 @@ def test_emails_carry_the_image_as_attachment_and_inline() -> None:
         assert images[0].get_content() == shot.data
         html = msg.get_body(("html",))
         if inline:
-            assert html is not None and f"cid:{images[0]['Content-ID'][1:-1]}" in html.get_content()
+            assert (
+                html is not None
+                and f"cid:{images[0]['Content-ID'].strip()[1:-1]}" in html.get_content()
+            )
             assert images[0].get_content_disposition() in (None, "inline")
         else:
             assert html is None and images[0].get_content_disposition() == "attachment"
