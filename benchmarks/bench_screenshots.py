@@ -200,6 +200,15 @@ def run(seeds: range) -> dict[str, Any]:
         "rate_floor_s": round(len(asked) / RATE, 1),
         "refused_for_rate_after_first_second": sum(1 for t in throttled if t - first > 1.0),
         "exit_code": result.exit_code,
+        # Where a refusal fell: seconds into the run and what the emulator saw the second before.
+        "throttled": [
+            {
+                "at_s": round(t - first, 3),
+                "arrivals_in_prior_second": sum(1 for a in arrivals if t - 1.0 < a < t),
+            }
+            for t in throttled
+        ],
+        "requests_by_seed": {c.shot.seed: requests[i] for i, c in enumerate(cases)},
         "missed": [
             {"seed": c.shot.seed, "rank": c.rank, "linked": c.linked, "inline": c.inline}
             for c in cases
