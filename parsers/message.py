@@ -420,17 +420,38 @@ def _render(html: str, worth_rendering: Callable[[str], bool] | None) -> str:
 
 
 def _any_case(names: str) -> str:
-    """'span|b' as '[sS][pP][aA][nN]|[bB]'."""
-    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in names)
+    """'span|sup|b' as a trie, '(?:[bB]|[sS](?:[pP][aA][nN]|[uU][pP]))': the engine tries a flat
+    alternation's words one after another at every tag. Which word matched never matters (a
+    match always runs on to the tag's '>'), so the order of the words is free."""
+    trie: dict[str, dict] = {}  # type: ignore[type-arg]
+    for name in names.split("|"):
+        node = trie
+        for c in name:
+            node = node.setdefault(c, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:  # type: ignore[type-arg]
+        branches = [
+            (f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c)) + build(child)
+            for c, child in sorted(node.items())
+            if c
+        ]
+        if "" in node:
+            branches.append("")
+        if len(branches) == 1:
+            return branches[0]
+        return "(?:" + "|".join(branches) + ")"
+
+    return build(trie)
 
 
 _INLINE_TAG = re.compile(
-    r"</?(?:"
+    r"</?"
     + _any_case("span|b|i|u|em|strong|a|font|wbr|small|sup|sub|mark|code|abbr|s|del|ins")
-    + r")\b[^>]*>"
+    + r"\b[^>]*>"
 )
 _ROUGH_BREAK = re.compile(
-    r"<(?:" + _any_case("br|/p|/div|/tr|/li|/table|/blockquote") + r"|/[hH][1-6])\b[^>]*>"
+    r"<" + _any_case("br|/p|/div|/tr|/li|/table|/blockquote|/h1|/h2|/h3|/h4|/h5|/h6") + r"\b[^>]*>"
 )
 
 
