@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import copy
 import email.message
+import email.parser
 import email.utils
 import html as htmllib
 import logging
@@ -19,14 +20,15 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, overload
+from typing import Any, cast, overload
 
 import mailparser
+from mailparser.utils import receiveds_parsing
 from selectolax.lexbor import LexborHTMLParser
 
 from parsers.codes import join_soft_break
 from parsers.headers import plausible_email, repair_attached_headers, repair_headers
-from parsers.skim import Skimmed, faithful, skim
+from parsers.skim import Skimmed, faithful, read_field, skim
 
 # Block-level HTML elements: text on either side of them belongs on different lines. Inline
 # elements (span, b, a, wbr, font) are joined with nothing, so a code split across them
@@ -73,6 +75,9 @@ class ImagePart:
             return b""
 
 
+_UNREAD = object()
+
+
 @dataclass(slots=True)
 class DecodedMessage:
     """One email (or one email attached inside another), decoded for extraction."""
@@ -83,12 +88,13 @@ class DecodedMessage:
     date: datetime | None
     tz: timezone | None
     message_id: str | None
-    received_at: datetime | None
     text: str
     alternative_html: Sequence[str]  # HTML bodies beside a plain one, read only if needed
     images: list[ImagePart] = field(default_factory=list)
     attached: list[DecodedMessage] = field(default_factory=list)
-    root: email.message.Message | None = None
+    # Its own header fields: as parsed, or the raw block when mail-parser got a pruned copy.
+    headers: email.message.Message | bytes | None = None
+    _received_at: Any = field(default=_UNREAD, repr=False)
 
     def alternative_text(self, worth_it: Callable[[str], bool]) -> str | None:
         """The HTML alternative as text: a second chance when the plain part has no code.
@@ -103,9 +109,24 @@ class DecodedMessage:
         return "\n".join(html_to_text(h) for h in self.alternative_html)
 
     @property
+    def received_at(self) -> datetime | None:
+        """When the shared inbox got it (the topmost Received hop), else its Date. Read when
+        asked: an IMAP run knows the arrival time without it."""
+        if self._received_at is _UNREAD:
+            fields = self.header_fields()
+            self._received_at = (_received_at(fields) if fields is not None else None) or self.date
+        return cast(datetime | None, self._received_at)
+
+    @property
     def recipients(self) -> list[str]:
         """To, Cc and Delivered-To: a plus address (spark+summer@) tags a campaign."""
-        return _recipients(self.root) if self.root is not None else []
+        fields = self.header_fields()
+        return _recipients(fields) if fields is not None else []
+
+    def header_fields(self) -> email.message.Message | None:
+        if isinstance(self.headers, bytes):
+            self.headers = email.parser.BytesHeaderParser().parsebytes(self.headers)
+        return self.headers
 
 
 class UndecodableMessage(ValueError):
@@ -145,6 +166,8 @@ def decode(
 
 
 def _skim_faithful(parsed: Any, skimmed: Skimmed) -> bool:
+    if not skimmed.bodies:
+        return True  # only header fields were left out, whole lines the parse never mixes in
     texts = [*parsed.text_plain]
     texts += [
         str(att.get("payload") or "")
@@ -193,15 +216,18 @@ def _decoded(
     depth_left: int,
     worth_rendering: Callable[[str], bool] | None = None,
     skimmed: Skimmed | None = None,
+    *,
+    top: bool = True,
 ) -> DecodedMessage:
     message: email.message.Message = parsed.message
     attached_roots = _attached_messages(message) if depth_left > 0 else []
     attached = []
     inner_texts: set[str] = set()
     for inner in attached_roots:
-        # Its Received headers tell how the original reached its sender, which nothing here
-        # uses, and mail-parser spends a third of its work on an attached message reading them.
-        del inner["Received"]
+        # Its Received hops, signatures and recipients are read by nothing here, and
+        # mail-parser would spend most of its work on an attached message reading them.
+        for name in {k.lower() for k in inner if not read_field(k)}:
+            del inner[name]
         repair_attached_headers(inner)
         try:
             inner_parsed = mailparser.MailParser(inner)
@@ -209,7 +235,7 @@ def _decoded(
             continue
         inner_texts.update(inner_parsed.text_plain)
         inner_texts.update(inner_parsed.text_html)
-        attached.append(_decoded(inner_parsed, depth_left - 1, worth_rendering, skimmed))
+        attached.append(_decoded(inner_parsed, depth_left - 1, worth_rendering, skimmed, top=False))
 
     # mail-parser flattens attached messages into the carrier's bodies; take them back out.
     # `in` on a set hashes the whole body first: ask only when a message was attached.
@@ -237,12 +263,13 @@ def _decoded(
         date=date,
         tz=_offset(parsed.timezone),
         message_id=_clean_header(parsed.message_id),
-        received_at=_received_at(parsed) or date,
         text=text,
         alternative_html=alternative,
         images=_images(parsed.attachments, skimmed),
         attached=attached,
-        root=message,
+        headers=message
+        if skimmed is None or skimmed.headers is None or not top
+        else skimmed.headers,
     )
 
 
@@ -524,19 +551,20 @@ def _offset(value: Any) -> timezone | None:
     return timezone(timedelta(hours=hours))
 
 
-def _received_at(parsed: Any) -> datetime | None:
-    """When the shared inbox got the mail: the date on the topmost Received header."""
-    try:  # mail-parser has read every hop already
-        hops = [h for h in parsed.received if isinstance(h, dict)]
-        when = max(hops, key=lambda h: int(h.get("hop", 0))).get("date_utc") if hops else None
+def _received_at(headers: email.message.Message) -> datetime | None:
+    """When the shared inbox got the mail: the date on the topmost Received header, as
+    mail-parser reads it (mail-parser itself is handed the email without Received headers)."""
+    raw = next((v for k, v in headers.raw_items() if k.lower() == "received"), None)
+    if raw is None:
+        return None
+    try:
+        hops = receiveds_parsing([raw])
+        when = hops[0].get("date_utc") if hops and isinstance(hops[0], dict) else None
         if isinstance(when, str):
             return _aware(datetime.fromisoformat(when))
     except (TypeError, ValueError, AttributeError):
         pass
-    header = parsed.message.get("Received")
-    if not header:
-        return None
-    _, _, stamp = str(header).rpartition(";")
+    _, _, stamp = str(headers.get("Received")).rpartition(";")
     try:
         date = email.utils.parsedate_to_datetime(stamp.strip())
     except (TypeError, ValueError, IndexError):

@@ -1,4 +1,15 @@
-"""Hand mail-parser a copy of the email without the bodies nobody may read.
+"""Hand mail-parser a copy of the email without the header fields nobody reads and the bodies
+nobody may read.
+
+mail-parser reads every header field of the message at once: it parses each address field,
+each Received hop and each date, and lists every field twice. On real mail most of the header
+block is signatures, authentication results and the hops before the last one, which nothing
+here reads, so the copy keeps only the fields `parsers.message` asks mail-parser for (From,
+Subject, Date, Message-ID) and the ones that shape the MIME parse (MIME-Version and Content-*).
+The untouched block is kept beside the copy for what is read only when asked: the recipients a
+campaign rule looks at, and the topmost Received hop, when the email arrived (an IMAP run knows
+that without it). A block the email parser could read differently line by line (a bare CR, a
+line that is neither a field nor a continuation) is handed over as it is.
 
 Python's email parser, under mail-parser, spends most of its time splitting bodies into lines
 and testing each line against every open MIME boundary. Two kinds of body are rarely read:
@@ -38,6 +49,9 @@ _CTE_LABEL = re.compile(rb"(?i)\ncontent-transfer-encoding:[ \t]*\Z")
 _TYPE_LABEL = re.compile(rb"(?i)\ncontent-type:[ \t]*\Z")
 _LABEL_REACH = 48
 _BLANK_LINE = re.compile(rb"\n\r?\n")
+# A header field: its name (what the email parser takes for one), value and continuation lines.
+_FIELD = re.compile(rb"([!-9;-~]+):[^\n]*\n(?:[ \t][^\n]*\n)*")
+_READ_NAMES = frozenset({"from", "subject", "date", "message-id", "mime-version"})
 _HEAD_REACH = 2048  # how far back a part's header block is looked for
 _CTE_OTHER = re.compile(rb"(?im)^content-transfer-encoding:[ \t]*(?:base64|x-uue|uue)")
 _BINARY_TYPE = re.compile(rb"(?im)^content-type:[ \t\r\n]*(?:image|application|audio|video)/")
@@ -54,6 +68,7 @@ class Skimmed:
     raw: bytes
     bodies: dict[str, bytes]
     html: frozenset[str]  # the placeholders of HTML bodies, the others are binary
+    headers: bytes | None = None  # the untouched header block, when the copy's is pruned
     html_parts: dict[str, email.message.Message] = field(default_factory=dict)
 
     def body(self, payload: object) -> bytes | None:
@@ -86,18 +101,21 @@ def _token(payload: object) -> str | None:
 
 
 def skim(raw: bytes) -> Skimmed | None:
-    """The email with its large binary bodies and HTML alternatives swapped for placeholders;
-    None if it has none."""
+    """The email with the header fields nobody reads left out and its large binary bodies and
+    HTML alternatives swapped for placeholders; None if it has none of these."""
+    if _TOKEN_BYTES in raw:
+        return None
+    head_end, kept_head = _read_fields(raw)
     starts = _binary_bodies(raw)
     html_starts = _html_bodies(raw) if raw.find(b"lternative") >= 0 else []
     if html_starts and _attaches_message(raw):
         html_starts = []
-    if not (starts or html_starts) or _TOKEN_BYTES in raw:
-        return None
-    pieces: list[bytes] = []
+    headers = raw[:head_end] if kept_head is not None else None
+    head = kept_head if kept_head is not None else raw[:head_end]
+    pieces: list[bytes] = [head]
     bodies: dict[str, bytes] = {}
     html: set[str] = set()
-    done = 0
+    done = head_end
     dash, bare_cr_dash, tag = _Ahead(raw, b"\n--"), _Within(raw, b"\r--"), _Ahead(raw, b"<")
     for start, is_html in sorted([(s, False) for s in starts] + [(s, True) for s in html_starts]):
         if start < done:
@@ -111,10 +129,41 @@ def skim(raw: bytes) -> Skimmed | None:
             html.add(token)
         pieces += (raw[done:start], token.encode("ascii"), b"\n")
         done = end
-    if not bodies:
+    if not bodies and headers is None:
         return None
     pieces.append(raw[done:])
-    return Skimmed(b"".join(pieces), bodies, frozenset(html))
+    return Skimmed(b"".join(pieces), bodies, frozenset(html), headers)
+
+
+def _read_fields(raw: bytes) -> tuple[int, bytes | None]:
+    """Where the top header block ends (after its last line break), and the block with only
+    the fields read; None when it has nothing to leave out or might not parse the same."""
+    blank = _BLANK_LINE.search(raw)
+    if blank is None:
+        return 0, None
+    end = blank.start() + 1
+    block = raw[:end]
+    if block.count(b"\r") != block.count(b"\r\n"):
+        return 0, None  # a bare CR breaks a line for the email parser, not for this reading
+    kept: list[bytes] = []
+    left_out = False
+    at = 0
+    while at < end:
+        field = _FIELD.match(block, at)
+        if field is None:
+            return 0, None  # not a field: the parser would end the block here
+        if read_field(field.group(1).decode("ascii")):
+            kept.append(field.group())
+        else:
+            left_out = True
+        at = field.end()
+    return (end, b"".join(kept)) if left_out else (end, None)
+
+
+def read_field(name: str) -> bool:
+    """Whether mail-parser is handed this header field (the others are left out)."""
+    name = name.lower()
+    return name in _READ_NAMES or name.startswith("content-")
 
 
 def _attaches_message(raw: bytes) -> bool:

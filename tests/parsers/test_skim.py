@@ -15,6 +15,7 @@ import email.message
 import random
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 from unittest import mock
@@ -262,6 +263,78 @@ def test_nothing_to_skim() -> None:
     assert skim(_HEAD.encode() + b"\nhello\n") is None
     small = (_HEAD + _mime(_b64_part(b"tiny"))).encode()
     assert skim(small) is None
+
+
+_TRACE_HEAD = (
+    "Received: from mx.shared.example by imap.shared.example; Tue, 10 Feb 2026 09:56:18 +0100\r\n"
+    "Received: from out.creator.example by mx.shared.example;\r\n"
+    "\tTue, 10 Feb 2026 08:56:00 +0000\r\n"
+    "DKIM-Signature: v=1; a=rsa-sha256; d=creator.example; s=s1;\r\n"
+    " h=from:to:subject; b=aT8PPyy9PJdR31H5Jz05yMw2PC0TgRxo72QfxlFZ06YdAoInsn\r\n"
+    "Authentication-Results: mx.shared.example; dkim=pass header.i=@creator.example\r\n"
+    "From: Mia <mia@creator.example>\r\n"
+    "To: Spark Codes <spark+summer@brand.example>, ops@brand.example\r\n"
+    "Cc: =?utf-8?q?Jo=C3=ABl?= <joel@brand.example>\r\n"
+    "Delivered-To: spark@brand.example\r\n"
+    "Subject: my code\r\n"
+    "Message-ID: <trace@creator.example>\r\n"
+    "X-Mailer: iPhone Mail (22B91)\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+)
+
+
+@pytest.mark.parametrize("date", ["Date: Tue, 10 Feb 2026 08:55:00 +0000\r\n", ""])
+def test_header_fields_nobody_reads_leave_the_parse(date: str) -> None:
+    raw = (_TRACE_HEAD + date + f"\r\nHere it is: {CODE}\r\n").encode()
+    s = skim(raw)
+    assert s is not None and not s.bodies and s.headers is not None
+    head = s.raw[: s.raw.index(b"\r\n\r\n")]
+    assert b"DKIM" not in head and b"Received" not in head and b"To:" not in head
+    assert s.headers == raw[: len(s.headers)] and s.raw.endswith(raw[len(s.headers) :])
+    decoded = _decoded_both(raw)
+    # What is read only when asked comes from the untouched block: the topmost hop, the
+    # recipients a campaign rule looks at.
+    assert decoded.received_at == datetime(2026, 2, 10, 8, 56, 18, tzinfo=UTC)
+    assert decoded.recipients == [
+        "spark+summer@brand.example",
+        "ops@brand.example",
+        "joel@brand.example",
+        "spark@brand.example",
+    ]
+    rows = extract(raw, "t").rows
+    assert [r.spark_code for r in rows] == [CODE]
+    assert rows[0].as_record()["received_at"] == decoded.received_at.isoformat()
+
+
+@pytest.mark.parametrize(
+    "odd_line",
+    [
+        "X-Broken header without a colon\r\n",  # the parser ends the header block here
+        "X-Bare-CR: one\rtwo\r\n",  # the parser breaks the line at the bare CR
+        "From me to you: hello\r\n",  # not a field name (a space in it)
+    ],
+)
+def test_header_block_the_parser_may_read_otherwise_is_handed_over_whole(odd_line: str) -> None:
+    raw = (_TRACE_HEAD + odd_line + f"\r\nHere it is: {CODE}\r\n").encode()
+    assert skim(raw) is None
+    _same_either_way(raw)
+
+
+def test_attached_message_keeps_the_fields_read() -> None:
+    inner = (_TRACE_HEAD + f"\r\nHere it is: {CODE}\r\n").replace("\r\n", "\n")
+    raw = (
+        _HEAD.replace("Mia <mia@creator.example>", "Ops <ops@brand.example>")
+        + 'Content-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/plain\n\nFYI\n'
+        + "--b\nContent-Type: message/rfc822\n\n"
+        + inner
+        + "--b--\n"
+    ).encode()
+    decoded = _decoded_both(raw)
+    (attached,) = decoded.attached
+    assert (attached.from_email, attached.subject) == ("mia@creator.example", "my code")
+    assert attached.message_id == "<trace@creator.example>"
+    assert [r.spark_code for r in extract(raw, "t").rows] == [CODE]
 
 
 def _alternative_email(
