@@ -28,9 +28,7 @@ FIXTURES = ROOT / "tests" / "fixtures"
 
 
 def _images(message: DecodedMessage) -> list[Any]:
-    own = [
-        [i.name, i.content_type, hashlib.sha256(i.data()).hexdigest()] for i in message.images
-    ]
+    own = [[i.name, i.content_type, hashlib.sha256(i.data()).hexdigest()] for i in message.images]
     return own + [_images(m) for m in message.attached]
 
 
@@ -65,8 +63,9 @@ def _screenshot_emails(count: int) -> Iterator[tuple[str, bytes]]:
     for seed in range(count):
         shot = render(seed)
         for inline in (False, True):
-            yield f"shot-{seed}-{'inline' if inline else 'attached'}", emails.screenshot_email(
-                shot, inline=inline
+            yield (
+                f"shot-{seed}-{'inline' if inline else 'attached'}",
+                emails.screenshot_email(shot, inline=inline),
             )
 
 
