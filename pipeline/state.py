@@ -40,6 +40,12 @@ CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS screenshot_reads (
+    failure_id TEXT PRIMARY KEY,
+    reads INTEGER NOT NULL,
+    record TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
 """
 # The review queue keeps the columns the sinks write (FAILURE_TABLE), and beside them which
 # message holds the item, the size of its kept email and when it last changed.
@@ -310,6 +316,57 @@ class State:
                     " updated_at) VALUES (?, 'active', ?, ?, ?) ON CONFLICT(spark_code) DO UPDATE"
                     " SET ad_account = excluded.ad_account, updated_at = excluded.updated_at",
                     (spark_code, value, json.dumps({"spark_code": spark_code}), now),
+                )
+        except sqlite3.Error as exc:
+            raise StateError(f"cannot write state file {self.path}: {exc}") from exc
+
+    # -- screenshot reads waiting for TikTok ------------------------------------------------
+    #
+    # A screenshot's reads that TikTok could not be asked about (an outage, a run-wide error)
+    # get no row: a guess keyed by a misread could never be taken back out of a sink. They
+    # wait here, one entry per email (by its review item's id), with every candidate read in
+    # order (pipeline/tiktok/enricher.py says what an entry holds), until a check settles
+    # them. `reads` is how many of the email's screenshot rows wait. Added in a later
+    # version: CREATE TABLE IF NOT EXISTS gives an older state file the table on open.
+
+    def screenshot_reads(self) -> dict[str, dict[str, Any]]:
+        """The waiting entries by review item id, oldest email first."""
+        rows = self._db.execute(
+            "SELECT failure_id, record FROM screenshot_reads ORDER BY updated_at, failure_id"
+        )
+        return {str(key): json.loads(record) for key, record in rows}
+
+    def screenshot_reads_waiting(self) -> int:
+        """How many screenshot rows wait for TikTok (codes with no row yet)."""
+        row = self._db.execute("SELECT coalesce(sum(reads), 0) FROM screenshot_reads").fetchone()
+        return int(row[0])
+
+    def keep_screenshot_reads(
+        self, waiting: Mapping[str, Mapping[str, Any]], settled: Iterable[str] = ()
+    ) -> None:
+        """Store (or replace) the `waiting` entries and forget the `settled` ones, in one
+        transaction. Each entry holds its rows under "rows"."""
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        try:
+            with self._db:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany(
+                    "INSERT INTO screenshot_reads (failure_id, reads, record, updated_at)"
+                    " VALUES (?, ?, ?, ?) ON CONFLICT(failure_id) DO UPDATE SET"
+                    " reads = excluded.reads, record = excluded.record,"
+                    " updated_at = excluded.updated_at",
+                    (
+                        (
+                            key,
+                            len(entry["rows"]),
+                            json.dumps(dict(entry), ensure_ascii=False, default=str),
+                            now,
+                        )
+                        for key, entry in waiting.items()
+                    ),
+                )
+                self._db.executemany(
+                    "DELETE FROM screenshot_reads WHERE failure_id = ?", ((k,) for k in settled)
                 )
         except sqlite3.Error as exc:
             raise StateError(f"cannot write state file {self.path}: {exc}") from exc

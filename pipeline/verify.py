@@ -9,6 +9,11 @@ facts and the expiry, and keeps everything else).
 
 Codes written before `[tiktok]` was added are not in the state: the first time, they are
 read once from a sink that can give rows back (`seed_from_sinks`).
+
+Screenshot reads TikTok could not be asked about have no row yet; they wait in the state with
+every candidate (`State.screenshot_reads`) and are asked again here, whenever unverified codes
+are (`recheck_screenshots`): the read TikTok knows becomes the email's row and its review item
+is cleared, in every sink, before the state forgets the entry.
 """
 
 from __future__ import annotations
@@ -29,7 +34,16 @@ from pipeline.tiktok.verdicts import Verdict
 from pipeline.tiktok.verify import CodeToCheck
 from sinks import Sink, StoredRows
 
-__all__ = ["VerifySummary", "daily_verify", "due", "mark_done", "seed_from_sinks", "verify_stored"]
+__all__ = [
+    "VerifySummary",
+    "daily_verify",
+    "due",
+    "mark_done",
+    "recheck_screenshots",
+    "seed_from_sinks",
+    "unverified_left",
+    "verify_stored",
+]
 
 SEEDED = "tiktok_seeded"
 LAST_VERIFY = "tiktok_last_verify"
@@ -113,13 +127,16 @@ def verify_stored(
 
     A code TikTok could not be asked about (a temporary failure) keeps its row and stored
     status as they were: an active code does not turn unverified because of an outage.
+    Screenshot reads still waiting for TikTok are asked first, with the unverified codes.
     """
     seed_from_sinks(state, sinks)
+    summary = VerifySummary()
+    if every or TikTokStatus.UNVERIFIED in statuses:
+        skip = set(skip) | recheck_screenshots(state, sinks, check, summary, skip=skip)
     wanted = None if every else [str(s) for s in statuses]
     records = [r for r in state.tiktok_rows(wanted) if r["spark_code"] not in skip]
     if check.authorize and wanted is not None and str(TikTokStatus.ACTIVE) not in wanted:
         records += _not_yet_added(state, skip)
-    summary = VerifySummary()
     if records:
         rows = [row_from_record(r) for r in records]
         verdicts = check.check(rows)
@@ -135,13 +152,59 @@ def verify_stored(
             items = [(e.failure, e) for e in batch if e.failure is not None]
             if items:
                 state.commit([], failures=[(f.as_record(), 0) for f, _ in items])
-            summary.review = len(items)
-        summary.checked = len(answered)
-        summary.asked = len(rows)
+            summary.review += len(items)
+        summary.checked += len(answered)
+        summary.asked += len(rows)
         summary.statuses.update(str(r.tiktok_status) for r in settled)
-        summary.added = sum(1 for r in settled if r.ad_account == "added")
-    summary.unverified_left = state.tiktok_count(str(TikTokStatus.UNVERIFIED))
+        summary.added += sum(1 for r in settled if r.ad_account == "added")
+    summary.unverified_left = unverified_left(state)
     return summary
+
+
+def unverified_left(state: State) -> int:
+    """Codes still waiting for TikTok's verdict: rows left unverified, and screenshot reads
+    an outage left unasked (no row yet)."""
+    return state.tiktok_count(str(TikTokStatus.UNVERIFIED)) + state.screenshot_reads_waiting()
+
+
+def recheck_screenshots(
+    state: State,
+    sinks: Sequence[Sink],
+    check: TikTokCheck,
+    summary: VerifySummary,
+    *,
+    skip: frozenset[str] | set[str] = frozenset(),
+) -> set[str]:
+    """Ask TikTok again about the screenshot reads waiting in the state (but not those this
+    run just asked about: `skip`), write what it settled to every sink, then update the
+    state: review items first, the waiting entries last, so a crash in between asks again
+    and upserts the same rows. Returns the codes found (checked now: the caller skips them)."""
+    waiting = {
+        key: entry
+        for key, entry in state.screenshot_reads().items()
+        if not any(str(r.get("spark_code")) in skip for r in entry.get("rows") or ())
+    }
+    if not waiting:
+        return set()
+    done = check.recheck_screenshots(waiting)
+    batch = [r.extraction for r in done if r.extraction is not None]
+    if batch:
+        for sink in sinks:
+            sink.write(batch)
+        items = [(e.failure.as_record(), 0) for e in batch if e.failure is not None]
+        cleared = [e.identity.failure_id for e in batch if e.failure is None]
+        state.commit([], failures=items, cleared=cleared)
+        summary.review += len(items)  # TikTok's first word on these reads: a person looks
+    state.keep_screenshot_reads(
+        {r.failure_id: r.waiting for r in done if r.waiting is not None},
+        [r.failure_id for r in done if r.waiting is None],
+    )
+    rows = [row for e in batch for row in e.rows]
+    summary.asked += sum(r.asked for r in done)
+    summary.checked += sum(r.answered for r in done)
+    summary.statuses.update(str(row.tiktok_status) for row in rows)
+    summary.added += sum(1 for row in rows if row.ad_account == "added")
+    return {row.spark_code for row in rows}
 
 
 def _not_yet_added(state: State, skip: frozenset[str] | set[str]) -> list[dict[str, Any]]:
@@ -209,9 +272,7 @@ def daily_verify(state: State, job: Job) -> str | None:
         check.tried.clear()
         result = verify_stored(state, job.sinks, check)
         mark_done(state)
-    elif state.tiktok_count(str(TikTokStatus.UNVERIFIED)) and due(
-        state, timedelta(hours=1), LAST_UNVERIFIED
-    ):
+    elif unverified_left(state) and due(state, timedelta(hours=1), LAST_UNVERIFIED):
         # Hourly, not at every poll: an outage costs each code its retries.
         check.tried.clear()
         result = verify_stored(state, job.sinks, check, statuses=(TikTokStatus.UNVERIFIED,))

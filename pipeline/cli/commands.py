@@ -166,14 +166,14 @@ def _tiktok_after_sync(state: State, job: Job, line: str) -> int:
         click.echo(line)
         return 0
     from parsers.records import TikTokStatus
-    from pipeline.verify import VerifySummary, verify_stored
+    from pipeline.verify import VerifySummary, unverified_left, verify_stored
 
     again = VerifySummary()
     if check.error is None:
         again = verify_stored(
             state, job.sinks, check, statuses=(TikTokStatus.UNVERIFIED,), skip=check.tried
         )
-    left = state.tiktok_count(str(TikTokStatus.UNVERIFIED))
+    left = unverified_left(state)
     note = f"; tiktok: {left} unverified (the next run retries)" if left else ""
     if again.checked:
         note += f"; earlier runs' codes, {again.line()}"

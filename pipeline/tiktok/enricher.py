@@ -27,12 +27,23 @@ linked video when there is a link, becomes the row and its ``code_from_screensho
 dropped. When TikTok knows none, no row is written for a guess: the item stays, listing the
 best reads. A read TikTok does not know is never written as a code, so a misread cannot
 become ``active``.
+
+When TikTok cannot be asked (an outage, a run-wide error), no row is written either: sinks
+upsert by ``spark_code`` and nothing takes a row back out, so a guess written then would stay
+beside the true code found later. The item says TikTok could not be reached (with the best
+reads), and the email's waiting reads, every candidate in order, are kept in the state
+(`State.keep_screenshot_reads`, an entry per email, see `_waiting_entry`).
+`recheck_screenshots` (run by pipeline/verify.py after each run, by `verify` and by
+`watch`'s hourly retry) asks them again exactly as the first check would have, writes the row
+TikTok knows (clearing the item) and only then forgets the entry: a crash at any point asks
+again and upserts the same key, so each code lands once.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,10 +64,12 @@ from .authorize import authorize_one
 from .client import Client
 from .errors import TerminalException, TikTokError, TransientException
 from .verdicts import Verdict, judge
-from .verify import CodeToCheck, verify_codes
+from .verify import GIVE_UP_AFTER, CodeToCheck, verify_codes
 
 __all__ = [
     "RECHECK_KEY",
+    "Rechecked",
+    "ScreenshotAnswer",
     "TikTokCheck",
     "apply_verdict",
     "check_key",
@@ -87,6 +100,31 @@ _REASON = {
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenshotAnswer:
+    """TikTok on one screenshot row's reads: `found`, the read it knows as the row, with its
+    `verdict`; neither, it knows none; `reached` False, it could not be asked (`why`), and the
+    reads wait in the state for the next check."""
+
+    found: CodeRow | None = None
+    verdict: Verdict | None = None
+    reached: bool = True
+    why: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Rechecked:
+    """One waiting email after `recheck_screenshots`: what to write (None when TikTok could
+    still not be asked about any of its reads) and its entry, still waiting (None once settled:
+    forget it after the sinks have the rows)."""
+
+    failure_id: str
+    extraction: Extraction | None
+    waiting: dict[str, Any] | None
+    asked: int  # screenshot rows asked about
+    answered: int  # of them, rows TikTok settled (a read it knows, or none known)
 
 
 def check_key(row: CodeRow) -> CodeToCheck:
@@ -206,45 +244,119 @@ class TikTokCheck:
     # ------------------------------------------------------------------ Enricher
 
     def enrich(self, batch: Sequence[Extraction]) -> list[Extraction]:
-        """Each email's rows with TikTok's verdict, and a review item where it needs one."""
-        screenshots: dict[tuple[int, int], CodeRow | None] = {}
-        resolved: dict[tuple[int, int], Verdict] = {}
-        for e, extraction in enumerate(batch):
-            for r, row in enumerate(extraction.rows):
-                if row.code_source is CodeSource.SCREENSHOT:
-                    found = self._read_screenshot(row)
-                    screenshots[(e, r)] = found[0] if found else None
-                    if found and found[1] is not None:
-                        resolved[(e, r)] = found[1]
+        """Each email's rows with TikTok's verdict, and a review item where it needs one. A
+        screenshot's reads TikTok could not be asked about get no row and wait in the state."""
+        shots_at = {
+            (e, r): row
+            for e, extraction in enumerate(batch)
+            for r, row in enumerate(extraction.rows)
+            if row.code_source is CodeSource.SCREENSHOT
+        }
+        answers = dict(zip(shots_at, self._ask_screenshots(shots_at.values()), strict=True))
         plain = [
             row
             for e, extraction in enumerate(batch)
             for r, row in enumerate(extraction.rows)
-            if (e, r) not in screenshots
+            if (e, r) not in answers
         ]
         verdicts = self.check(plain)
-        for key, shot in screenshots.items():
-            if shot is not None:
-                verdicts[check_key(shot)] = resolved.get(key) or self._unchecked()
+        for answer in answers.values():
+            if answer.found is not None and answer.verdict is not None:
+                verdicts[check_key(answer.found)] = answer.verdict
         kept: list[list[CodeRow]] = []
-        unread: list[list[CodeRow]] = []
         for e, extraction in enumerate(batch):
             kept.append([])
-            unread.append([])
             for r, row in enumerate(extraction.rows):
-                if (e, r) not in screenshots:
+                shot = answers.get((e, r))
+                if shot is None:
                     kept[e].append(row)
-                elif (found_row := screenshots[(e, r)]) is not None:
-                    kept[e].append(found_row)
-                else:
-                    unread[e].append(row)
+                elif shot.found is not None:
+                    kept[e].append(shot.found)
         # One settle for the whole batch: one state transaction, not one per email.
         settled = iter(self.settle([row for rows in kept for row in rows], verdicts))
         out: list[Extraction] = []
+        waiting: dict[str, dict[str, Any]] = {}
+        done: list[str] = []
         for e, extraction in enumerate(batch):
             rows = [next(settled) for _ in kept[e]]
-            read = any(k[0] == e for k in resolved)
-            out.append(self._reviewed(extraction, rows, verdicts, read=read, unread=unread[e]))
+            shots = [
+                (row, answers[(e, r)]) for r, row in enumerate(extraction.rows) if (e, r) in answers
+            ]
+            earlier = extraction.failure
+            if shots:
+                unread = [row for row, a in shots if a.reached and a.found is None]
+                unasked = [(row, a.why) for row, a in shots if not a.reached]
+                base = earlier or _screenshot_failure(extraction.identity)
+                notes = [_none_known(unread)] if unread else []
+                read = any(a.found is not None for _, a in shots)
+                earlier = _screenshot_item(base, notes, unasked, read=read)
+                key = extraction.identity.failure_id
+                if unasked:
+                    waiting[key] = _waiting_entry(base, notes, [row for row, _ in unasked])
+                else:
+                    done.append(key)
+            failure = review_item(extraction.identity, rows, verdicts, earlier)
+            if not rows and failure is None:
+                # Never neither: an email whose only row was a dropped guess keeps its item.
+                failure = extraction.failure
+            out.append(Extraction(tuple(rows), failure))
+        if self.state is not None and (waiting or done):
+            # Before the sinks: a crash after this re-reads the email (its batch is not
+            # committed), which asks again and replaces or forgets the entry.
+            self.state.keep_screenshot_reads(waiting, done)
+        return out
+
+    def recheck_screenshots(self, waiting: Mapping[str, Mapping[str, Any]]) -> list[Rechecked]:
+        """Ask again about screenshot reads an earlier check could not ask (the state's
+        entries, by review item id), every candidate in order as that check would have. The
+        rows TikTok knows are settled (kept in the state, authorized) like a new email's; the
+        caller writes the extractions, then stores or forgets the entries."""
+        emails = [
+            (key, entry, [_waiting_row(record, entry) for record in entry.get("rows") or ()])
+            for key, entry in waiting.items()
+        ]
+        each = iter(self._ask_screenshots([row for _, _, rows in emails for row in rows]))
+        asked = [
+            (key, entry, rows, [next(each) for _ in rows]) for key, entry, rows in emails if rows
+        ]
+        verdicts: dict[CodeToCheck, Verdict] = {}
+        found: list[CodeRow] = []
+        for _, _, _, answers in asked:
+            for answer in answers:
+                if answer.found is not None and answer.verdict is not None:
+                    verdicts[check_key(answer.found)] = answer.verdict
+                    found.append(answer.found)
+        settled = iter(self.settle(found, verdicts))
+        out: list[Rechecked] = []
+        for key, entry, rows, answers in asked:
+            rows_found = [next(settled) for a in answers if a.found is not None]
+            unread = [
+                row for row, a in zip(rows, answers, strict=True) if a.reached and a.found is None
+            ]
+            unasked = [(row, a.why) for row, a in zip(rows, answers, strict=True) if not a.reached]
+            notes = [str(n) for n in entry.get("notes") or ()]
+            notes += [_none_known(unread)] if unread else []
+            identity = rows[0].identity
+            base = Failure(
+                _reason(entry.get("reason")),
+                str(entry.get("detail") or ""),
+                str(entry.get("snippet") or ""),
+                identity,
+            )
+            earlier = _screenshot_item(base, notes, unasked, read=bool(rows_found))
+            failure = review_item(identity, rows_found, verdicts, earlier)
+            learned = len(unasked) < len(rows)
+            out.append(
+                Rechecked(
+                    failure_id=key,
+                    extraction=Extraction(tuple(rows_found), failure) if learned else None,
+                    waiting=_waiting_entry(base, notes, [r for r, _ in unasked])
+                    if unasked
+                    else None,
+                    asked=len(rows),
+                    answered=len(rows) - len(unasked),
+                )
+            )
         return out
 
     def raise_if_stopped(self) -> None:
@@ -270,57 +382,46 @@ class TikTokCheck:
         if self.state is not None and rows:
             self.state.tiktok_record(r.as_record() for r in rows)
 
-    def _read_screenshot(self, row: CodeRow) -> tuple[CodeRow | None, Verdict | None] | None:
-        """``(row, verdict)`` for the first candidate TikTok knows (and, with a link, for the
-        linked video); ``(row, None)`` when TikTok could not be asked (the row keeps its
-        screenshot read, unverified, as without [tiktok]); ``None`` when TikTok knows none."""
+    def _ask_screenshots(self, rows: Iterable[CodeRow]) -> list[ScreenshotAnswer]:
+        """`ask_screenshot` on each row; after GIVE_UP_AFTER rows in a row TikTok could not
+        be asked about (an outage: each costs its retries), the rest wait without a request,
+        as `verify_codes` does for typed codes."""
+        out: list[ScreenshotAnswer] = []
+        failed = 0
+        for row in rows:
+            if failed >= GIVE_UP_AFTER:
+                why = f"not asked: TikTok failed {failed} screenshots in a row"
+                out.append(ScreenshotAnswer(reached=False, why=why))
+                continue
+            answer = self.ask_screenshot(row)
+            failed = 0 if answer.reached else failed + 1
+            out.append(answer)
+        return out
+
+    def ask_screenshot(self, row: CodeRow) -> ScreenshotAnswer:
+        """TikTok on a screenshot row's candidates, in order: the first it knows (and, with a
+        link, for the linked video) becomes the row; the first temporary or run-wide failure
+        stops the asking (the reads wait for the next check)."""
         linked = (row.video_id or "").strip()
         for candidate in _candidates(row):
             if self.error is not None:
-                return row, None
+                return ScreenshotAnswer(reached=False, why=str(self.error))
             self.tried.add(candidate)
             try:
                 answer = self.client.info(candidate)
-            except TransientException:
-                return row, None
+            except TransientException as exc:
+                return ScreenshotAnswer(reached=False, why=str(exc))
             except TerminalException as exc:
                 self._stop(exc)
-                return row, None
+                return ScreenshotAnswer(reached=False, why=str(exc))
             if not isinstance(answer, PostInfo):
                 continue  # TikTok does not know this read
             if linked and answer.item_id and answer.item_id != linked:
                 continue  # a real code, but for another video: a misread that landed elsewhere
             verdict = judge(answer, linked or None, self.now())
             found = dataclasses.replace(row, spark_code=candidate, candidates=())
-            return found, verdict
-        return None
-
-    def _reviewed(
-        self,
-        extraction: Extraction,
-        rows: list[CodeRow],
-        verdicts: Mapping[CodeToCheck, Verdict],
-        *,
-        read: bool,
-        unread: list[CodeRow],
-    ) -> Extraction:
-        earlier = extraction.failure
-        if earlier is not None and earlier.reason is Reason.CODE_FROM_SCREENSHOT:
-            if unread:
-                reads = ", ".join(c for r in unread for c in _candidates(r)[:3])
-                tried = sum(len(_candidates(r)) for r in unread)
-                earlier = dataclasses.replace(
-                    earlier,
-                    detail=f"{earlier.detail}; TikTok knows none of the {tried} reads tried "
-                    f"(best: {reads})",
-                )
-            elif read:
-                earlier = None  # TikTok settled the read: nobody needs to check it
-        failure = review_item(extraction.identity, rows, verdicts, earlier)
-        if not rows and failure is None:
-            # Never neither: an email whose only row was a dropped guess keeps its item.
-            failure = extraction.failure
-        return Extraction(tuple(rows), failure)
+            return ScreenshotAnswer(found, verdict)
+        return ScreenshotAnswer()
 
 
 def review_item(
@@ -363,6 +464,66 @@ def _expired_on_arrival(row: CodeRow, verdict: Verdict) -> bool:
 def _candidates(row: CodeRow) -> list[str]:
     """The reads to ask TikTok about, most likely first (the row's own code is the first)."""
     return list(dict.fromkeys((row.spark_code, *row.candidates)))[:MAX_CANDIDATES]
+
+
+def _best_reads(rows: Sequence[CodeRow]) -> str:
+    return ", ".join(c for r in rows for c in _candidates(r)[:3])
+
+
+def _none_known(rows: Sequence[CodeRow]) -> str:
+    tried = sum(len(_candidates(r)) for r in rows)
+    return f"TikTok knows none of the {tried} reads tried (best: {_best_reads(rows)})"
+
+
+def _screenshot_failure(identity: MessageIdentity) -> Failure:
+    """The item a screenshot row stands for when its email came without one."""
+    return Failure(Reason.CODE_FROM_SCREENSHOT, "code read off a screenshot", "", identity)
+
+
+def _screenshot_item(
+    base: Failure, notes: Sequence[str], unasked: Sequence[tuple[CodeRow, str]], *, read: bool
+) -> Failure | None:
+    """The screenshot email's item before TikTok's verdicts on its rows: the parser's, with
+    what TikTok said about the reads (`notes`) and about the ones it could not be asked;
+    none once TikTok settled every read."""
+    parts = list(notes)
+    if unasked:
+        why = unasked[0][1] or "no answer"
+        parts.append(
+            f"TikTok could not be reached ({why}), so no row yet: the next check asks again "
+            f"(best: {_best_reads([row for row, _ in unasked])})"
+        )
+    if parts:
+        return dataclasses.replace(base, detail="; ".join([base.detail, *parts]))
+    if read and base.reason is Reason.CODE_FROM_SCREENSHOT:
+        return None  # TikTok settled the read: nobody needs to check it
+    return base
+
+
+def _waiting_entry(base: Failure, notes: Sequence[str], rows: Sequence[CodeRow]) -> dict[str, Any]:
+    """What the state keeps for an email whose reads wait: its rows with every candidate in
+    order, its parser's item, and what TikTok said about its other reads (`notes`)."""
+    return {
+        "content_key": base.identity.content_key,
+        "reason": str(base.reason),
+        "detail": base.detail,
+        "snippet": base.snippet,
+        "notes": list(notes),
+        "rows": [{**row.as_record(), "candidates": _candidates(row)} for row in rows],
+    }
+
+
+def _waiting_row(record: Mapping[str, Any], entry: Mapping[str, Any]) -> CodeRow:
+    row = row_from_record(record, str(entry.get("content_key") or ""))
+    candidates = record.get("candidates") or ()
+    return dataclasses.replace(row, candidates=tuple(str(c) for c in candidates))
+
+
+def _reason(value: Any) -> Reason:
+    try:
+        return Reason(str(value))
+    except ValueError:
+        return Reason.CODE_FROM_SCREENSHOT
 
 
 def row_from_record(record: Mapping[str, Any], content_key: str = RECHECK_KEY) -> CodeRow:

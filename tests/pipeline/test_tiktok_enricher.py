@@ -18,6 +18,7 @@ from parsers.records import CodeSource, Extraction, Failure, Reason, TikTokStatu
 from pipeline.state import State
 from pipeline.tiktok import Client, RetryPolicy
 from pipeline.tiktok.enricher import MAX_CANDIDATES, TikTokCheck
+from pipeline.tiktok.verify import GIVE_UP_AFTER
 from tests.pipeline.mailgen import code_for, creator_email
 from tests.pipeline.tiktok_helpers import video_of
 from tests.tiktok_emulator.conftest import tiktok_emulator  # noqa: F401
@@ -146,15 +147,55 @@ def test_without_a_link_the_first_known_read_is_taken(
     assert out.rows[0].tiktok_item_id == video_of(0)
 
 
-def test_a_screenshot_read_during_an_outage_stays_for_review(
+def test_a_screenshot_read_during_an_outage_waits_in_the_state_with_its_candidates(
     check: TikTokCheck, tiktok_emulator: TikTokEmulator
 ) -> None:
     true = tiktok_emulator.add_code(auth_code=code_for(0), item_id=video_of(0)).auth_code
+    reads = [misread(true, 5), true, misread(true, 9)]
     tiktok_emulator.inject(code=50000, count=100, path_contains="info")
-    shot = screenshot(0, [true])
+    shot = screenshot(0, reads)
     (out,) = check.enrich([shot])
-    assert out.rows[0].tiktok_status is TikTokStatus.UNVERIFIED
-    assert out.failure == shot.failure  # as without [tiktok]: a person checks the read
+    assert out.rows == ()  # no row for a guess: a misread row could never be taken back
+    assert out.failure is not None and shot.failure is not None
+    assert out.failure.failure_id == shot.failure.failure_id
+    assert out.failure.detail.startswith(shot.failure.detail)  # the parser's detail, then why
+    assert "TikTok could not be reached" in out.failure.detail
+    assert reads[0] in out.failure.detail  # the best read, for a person meanwhile
+    assert check.state is not None
+    waiting = check.state.screenshot_reads()
+    assert list(waiting) == [shot.failure.failure_id]
+    assert [r["candidates"] for r in waiting[shot.failure.failure_id]["rows"]] == [reads]
+    assert check.state.screenshot_reads_waiting() == 1
+
+    tiktok_emulator._faults.clear()
+    before = tiktok_emulator.count("info")
+    (done,) = check.recheck_screenshots(waiting)
+    asked = [r.query["auth_code"][0] for r in tiktok_emulator.requests[before:]]
+    assert asked == reads[:2]  # in order, from the first, none after the known one
+    assert done.waiting is None and done.answered == done.asked == 1
+    assert done.extraction is not None and done.extraction.failure is None  # item cleared
+    (row,) = done.extraction.rows
+    assert (row.spark_code, row.tiktok_status) == (true, TikTokStatus.ACTIVE)
+    assert row.identity.failure_id == shot.failure.failure_id  # the email's, so it clears
+    assert check.state.tiktok_rows(["active"])[0]["spark_code"] == true
+
+
+def test_a_recheck_that_finds_no_known_read_keeps_the_item_and_lists_the_reads(
+    check: TikTokCheck, tiktok_emulator: TikTokEmulator
+) -> None:
+    reads = [misread(code_for(0), 5), misread(code_for(0), 9)]
+    tiktok_emulator.inject(code=50000, count=100, path_contains="info")
+    (out,) = check.enrich([screenshot(0, reads)])
+    assert out.rows == ()
+    assert check.state is not None
+    tiktok_emulator._faults.clear()
+    (done,) = check.recheck_screenshots(check.state.screenshot_reads())
+    assert done.waiting is None  # settled: TikTok answered about every read
+    assert done.extraction is not None and done.extraction.rows == ()
+    failure = done.extraction.failure
+    assert failure is not None and failure.reason is Reason.CODE_FROM_SCREENSHOT
+    assert "TikTok knows none of the 2 reads tried" in failure.detail
+    assert "could not be reached" not in failure.detail
 
 
 def test_a_found_screenshot_code_that_expired_is_reviewed_as_such(
@@ -184,3 +225,26 @@ def test_a_tiktok_reason_outranks_the_parsers_and_keeps_it_in_the_detail(
     assert "also ambiguous_period: two periods" in out.failure.detail
     assert out.failure.snippet == "snip"
     assert out.failure.failure_id == base.identity.failure_id
+
+
+def test_an_outage_stops_asking_about_screenshots_after_a_few_and_keeps_them_all(
+    check: TikTokCheck, tiktok_emulator: TikTokEmulator
+) -> None:
+    """Each screenshot TikTok could not be asked about costs its retries: after GIVE_UP_AFTER
+    in a row the rest wait without a request, in the run and in the re-check alike."""
+    tiktok_emulator.inject(code=50000, count=1000, path_contains="info")
+    batch = [
+        screenshot(i, [misread(code_for(i), 5), code_for(i)]) for i in range(GIVE_UP_AFTER + 3)
+    ]
+    out = check.enrich(batch)
+    assert all(e.rows == () for e in out)
+    attempts = check.client.retry.attempts
+    assert tiktok_emulator.count("info") == GIVE_UP_AFTER * attempts
+    assert check.state is not None
+    waiting = check.state.screenshot_reads()
+    assert len(waiting) == len(batch)  # every email's reads wait, asked or not
+
+    before = tiktok_emulator.count("info")
+    done = check.recheck_screenshots(waiting)
+    assert tiktok_emulator.count("info") - before == GIVE_UP_AFTER * attempts
+    assert all(r.extraction is None and r.waiting is not None for r in done)
