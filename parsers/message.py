@@ -94,6 +94,8 @@ class DecodedMessage:
     attached: list[DecodedMessage] = field(default_factory=list)
     # Its own header fields: as parsed, or the raw block when mail-parser got a pruned copy.
     headers: email.message.Message | bytes | None = None
+    # The topmost Received field as the email parser stores it, read only when asked.
+    received_field: str | None = None
     _received_at: Any = field(default=_UNREAD, repr=False)
 
     def alternative_text(self, worth_it: Callable[[str], bool]) -> str | None:
@@ -113,20 +115,15 @@ class DecodedMessage:
         """When the shared inbox got it (the topmost Received hop), else its Date. Read when
         asked: an IMAP run knows the arrival time without it."""
         if self._received_at is _UNREAD:
-            fields = self.header_fields()
-            self._received_at = (_received_at(fields) if fields is not None else None) or self.date
+            self._received_at = _received_at(self.received_field) or self.date
         return cast(datetime | None, self._received_at)
 
     @property
     def recipients(self) -> list[str]:
         """To, Cc and Delivered-To: a plus address (spark+summer@) tags a campaign."""
-        fields = self.header_fields()
-        return _recipients(fields) if fields is not None else []
-
-    def header_fields(self) -> email.message.Message | None:
         if isinstance(self.headers, bytes):
             self.headers = email.parser.BytesHeaderParser().parsebytes(self.headers)
-        return self.headers
+        return _recipients(self.headers) if self.headers is not None else []
 
 
 class UndecodableMessage(ValueError):
@@ -267,9 +264,7 @@ def _decoded(
         alternative_html=alternative,
         images=_images(parsed.attachments, skimmed),
         attached=attached,
-        headers=message
-        if skimmed is None or skimmed.headers is None or not top
-        else skimmed.headers,
+        **_own_fields(message, skimmed if top else None),
     )
 
 
@@ -551,20 +546,28 @@ def _offset(value: Any) -> timezone | None:
     return timezone(timedelta(hours=hours))
 
 
-def _received_at(headers: email.message.Message) -> datetime | None:
-    """When the shared inbox got the mail: the date on the topmost Received header, as
-    mail-parser reads it (mail-parser itself is handed the email without Received headers)."""
-    raw = next((v for k, v in headers.raw_items() if k.lower() == "received"), None)
-    if raw is None:
+def _own_fields(message: email.message.Message, skimmed: Skimmed | None) -> dict[str, Any]:
+    """The header fields mail-parser was not handed, from the untouched block if it was
+    pruned, else from the parsed message."""
+    if skimmed is not None and skimmed.headers is not None:
+        return {"headers": skimmed.headers, "received_field": skimmed.received}
+    received = next((str(v) for k, v in message.raw_items() if k.lower() == "received"), None)
+    return {"headers": message, "received_field": received}
+
+
+def _received_at(field: str | None) -> datetime | None:
+    """When the shared inbox got the mail: the date on the topmost Received field, read by
+    mail-parser's own reader of Received fields."""
+    if field is None:
         return None
     try:
-        hops = receiveds_parsing([raw])
+        hops = receiveds_parsing([field])
         when = hops[0].get("date_utc") if hops and isinstance(hops[0], dict) else None
         if isinstance(when, str):
             return _aware(datetime.fromisoformat(when))
     except (TypeError, ValueError, AttributeError):
         pass
-    _, _, stamp = str(headers.get("Received")).rpartition(";")
+    _, _, stamp = field.rpartition(";")
     try:
         date = email.utils.parsedate_to_datetime(stamp.strip())
     except (TypeError, ValueError, IndexError):

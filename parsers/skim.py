@@ -69,6 +69,7 @@ class Skimmed:
     bodies: dict[str, bytes]
     html: frozenset[str]  # the placeholders of HTML bodies, the others are binary
     headers: bytes | None = None  # the untouched header block, when the copy's is pruned
+    received: str | None = None  # then its topmost Received field, as the email parser keeps it
     html_parts: dict[str, email.message.Message] = field(default_factory=dict)
 
     def body(self, payload: object) -> bytes | None:
@@ -105,7 +106,7 @@ def skim(raw: bytes) -> Skimmed | None:
     HTML alternatives swapped for placeholders; None if it has none of these."""
     if _TOKEN_BYTES in raw:
         return None
-    head_end, kept_head = _read_fields(raw)
+    head_end, kept_head, received = _read_fields(raw)
     starts = _binary_bodies(raw)
     html_starts = _html_bodies(raw) if raw.find(b"lternative") >= 0 else []
     if html_starts and _attaches_message(raw):
@@ -132,32 +133,41 @@ def skim(raw: bytes) -> Skimmed | None:
     if not bodies and headers is None:
         return None
     pieces.append(raw[done:])
-    return Skimmed(b"".join(pieces), bodies, frozenset(html), headers)
+    return Skimmed(b"".join(pieces), bodies, frozenset(html), headers, received)
 
 
-def _read_fields(raw: bytes) -> tuple[int, bytes | None]:
-    """Where the top header block ends (after its last line break), and the block with only
-    the fields read; None when it has nothing to leave out or might not parse the same."""
+def _read_fields(raw: bytes) -> tuple[int, bytes | None, str | None]:
+    """Where the top header block ends (after its last line break), the block with only the
+    fields read (None when it has nothing to leave out or might not parse the same), and its
+    topmost Received field's value."""
     blank = _BLANK_LINE.search(raw)
     if blank is None:
-        return 0, None
+        return 0, None, None
     end = blank.start() + 1
     block = raw[:end]
     if block.count(b"\r") != block.count(b"\r\n"):
-        return 0, None  # a bare CR breaks a line for the email parser, not for this reading
+        return 0, None, None  # a bare CR breaks a line for the email parser, not for this reading
     kept: list[bytes] = []
+    received = None
     left_out = False
     at = 0
     while at < end:
         field = _FIELD.match(block, at)
         if field is None:
-            return 0, None  # not a field: the parser would end the block here
-        if read_field(field.group(1).decode("ascii")):
+            return 0, None, None  # not a field: the parser would end the block here
+        name = field.group(1).decode("ascii")
+        if read_field(name):
             kept.append(field.group())
-        else:
-            left_out = True
+            at = field.end()
+            continue
+        left_out = True
+        if received is None and name.lower() == "received":
+            # As the email parser keeps a value: after the colon, leading blanks and the
+            # last line break dropped, continuation lines as they are.
+            value = block[field.end(1) + 1 : field.end()].decode("ascii", "surrogateescape")
+            received = value.lstrip(" \t").rstrip("\r\n")
         at = field.end()
-    return (end, b"".join(kept)) if left_out else (end, None)
+    return (end, b"".join(kept), received) if left_out else (end, None, None)
 
 
 def read_field(name: str) -> bool:
