@@ -10,6 +10,7 @@ across inline elements.
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import email.message
 import email.parser
@@ -546,6 +547,16 @@ def _offset(value: Any) -> timezone | None:
     return timezone(timedelta(hours=hours))
 
 
+# A Received field's date-time in the plain RFC 5322 form (four-digit year, valid clock, numeric
+# zone after a space, an optional zone comment) after its only semicolon.
+_PLAIN_STAMP = re.compile(
+    r";[ \t\r\n]*((?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),[ \t\r\n]*)?"
+    r"(?:0?[1-9]|[12]\d|3[01])[ \t\r\n]+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+    r"[ \t\r\n]+(?:19|20)\d\d[ \t\r\n]+(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d)?"
+    r"[ \t\r\n]+[+-](?:[01]\d|2[0-3])[0-5]\d)(?:[ \t\r\n]*\([A-Za-z0-9 +:-]*\))?[ \t\r\n]*\Z"
+)
+
+
 def _own_fields(message: email.message.Message, skimmed: Skimmed | None) -> dict[str, Any]:
     """The header fields mail-parser was not handed, from the untouched block if it was
     pruned, else from the parsed message."""
@@ -560,6 +571,11 @@ def _received_at(field: str | None) -> datetime | None:
     mail-parser's own reader of Received fields."""
     if field is None:
         return None
+    plain = _PLAIN_STAMP.search(field) if field.count(";") == 1 and field.isascii() else None
+    if plain is not None:  # the shape both readers agree on, read at a fraction of the cost
+        with contextlib.suppress(ValueError):
+            date = email.utils.parsedate_to_datetime(plain.group(1))
+            return date.astimezone(UTC) if date.tzinfo else date.replace(tzinfo=UTC)  # -0000
     try:
         hops = receiveds_parsing([field])
         when = hops[0].get("date_utc") if hops and isinstance(hops[0], dict) else None

@@ -11,13 +11,15 @@ from __future__ import annotations
 import base64
 import random
 import re
+from datetime import datetime
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from mailparser.utils import receiveds_parsing
 
 from parsers.extract import extract
-from parsers.message import collapse_blank_lines, decode, unflow
+from parsers.message import _PLAIN_STAMP, _received_at, collapse_blank_lines, decode, unflow
 from parsers.records import Extraction, Reason
 
 # A code with padding, and one without (not every code ends in '=').
@@ -432,3 +434,37 @@ def test_iso_2022_jp_body_is_decoded() -> None:
 def test_collapse_blank_lines_is_the_regex_it_replaces(text: str) -> None:
     want = re.sub(r"[ \t\u00a0]*\n(?:[ \t\u00a0]*\n)+", "\n\n", text)
     assert collapse_blank_lines(text) == want
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@given(
+    when=st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2099, 12, 30)),
+    zone=st.integers(-23 * 60 - 59, 23 * 60 + 59),
+    weekday=st.booleans(),
+    seconds=st.booleans(),
+    comment=st.sampled_from(["", " (UTC)", " (CET)", "\r\n (PST)"]),
+    gap=st.sampled_from([" ", "\r\n\t", "\r\n  "]),
+)
+@settings(max_examples=300, deadline=None)
+def test_received_date_read_as_mail_parser_reads_it(
+    when: datetime, zone: int, weekday: bool, seconds: bool, comment: str, gap: str
+) -> None:
+    """The quick reading of a plain Received date-time gives what mail-parser's reader of
+    Received fields gives (which it falls back to for every other shape)."""
+    sign, offset = ("-" if zone < 0 else "+"), abs(zone)
+    stamp = (
+        (
+            f"{('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun')[when.weekday()]}, "
+            if weekday
+            else ""
+        )
+        + f"{when.day} {_MONTHS[when.month - 1]} {when.year} {when:%H:%M}"
+        + (f":{when:%S}" if seconds else "")
+        + f" {sign}{offset // 60:02d}{offset % 60:02d}{comment}"
+    )
+    field = f"from out.creator.example (out.creator.example [203.0.113.9]) by mx.example with ESMTPS id 4f for <ops@brand.example>;{gap}{stamp}"
+    assert _PLAIN_STAMP.search(field) is not None  # the quick reading is the one tested
+    (hop,) = receiveds_parsing([field])
+    assert _received_at(field) == datetime.fromisoformat(hop["date_utc"])
