@@ -25,3 +25,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras:+[$extras]}"
   touch "$stamp"
 fi
+# Byte-compile the project's own modules: an editable install never does, and where
+# PYTHONDONTWRITEBYTECODE is set nothing else will, so every command (and every worker's fork
+# server) would compile the parsers from source at start-up, a fifth of a second each time.
+.venv/bin/python -m compileall -q -j 0 parsers pipeline config sinks sources >/dev/null
