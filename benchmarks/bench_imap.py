@@ -91,7 +91,7 @@ from benchmarks import corpus
 from benchmarks.bench_parse import baseline_one
 from benchmarks.report import ROOT, machine, profile_tops
 from config.settings import ImapSettings
-from parsers.extract import Options
+from parsers.options import Options
 from pipeline.run import Summary, chunks, sync
 from pipeline.state import State
 from sinks.csv import CsvSink

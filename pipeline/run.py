@@ -27,7 +27,7 @@ from typing import Never, TypeVar
 
 from tqdm import tqdm
 
-from parsers.extract import Options, extract
+from parsers.options import Options
 from parsers.records import Extraction, ReviewStatus, review_status
 from pipeline.enrich import Enricher, enrich
 from pipeline.review import ReviewStore
@@ -112,6 +112,9 @@ def process(
     write what is new to every sink, then keep the raw email of each review item. The state
     is not touched here: the caller commits it last."""
     if extracted is None:
+        # Here, not at the top: with worker processes this process never loads the parsers.
+        from parsers.extract import extract
+
         extracted = [
             extract(m.raw, m.source, options=job.options, received_at=m.received_at)
             for m in messages

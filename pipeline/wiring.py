@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from config.settings import Settings
-from parsers.extract import Campaign, Options
+from parsers.options import Campaign, Options
 from pipeline.review import ReviewStore
 from pipeline.run import Job
 from pipeline.state import State

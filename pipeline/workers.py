@@ -39,7 +39,7 @@ from parsers.records import Extraction, Failure, Reason
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
 
-    from parsers.extract import Options
+    from parsers.options import Options
     from sources import RawMessage
 
 __all__ = [

@@ -14,13 +14,14 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, TypeVar
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from parsers.records import CODE_TABLE, FAILURE_TABLE, Extraction
 from sinks import RetryableSinkError, TerminalSinkError, WriteStats
 from sinks.upsert import Expiry, Record, merge
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 T = TypeVar("T")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -319,6 +320,7 @@ def _load(path: Path, columns: tuple[str, ...]) -> _Loaded:
     except UnicodeDecodeError:
         source, encoding = io.StringIO(body.decode("cp1252", errors="replace")), "cp1252"
     sep = _delimiter(body[: body.find(b"\n")] if b"\n" in body else body)
+    pd = _pandas()
     try:
         frame = pd.read_csv(source, dtype=str, keep_default_na=False, sep=sep)
     except pd.errors.EmptyDataError:
@@ -335,6 +337,14 @@ def _load(path: Path, columns: tuple[str, ...]) -> _Loaded:
     return _Loaded(_records(frame, key), tuple(str(c) for c in frame.columns), foreign)
 
 
+def _pandas() -> Any:
+    """pandas, imported on first use: a third of a second that a run with worker processes
+    spends while they extract the first batches, not before the first fetch."""
+    import pandas
+
+    return pandas
+
+
 def _delimiter(header: bytes) -> str:
     """The header line's separator: ours is a comma; a spreadsheet app may have used `;` or
     a tab. Our column names hold none of them, so the most frequent one is it."""
@@ -345,6 +355,7 @@ def _delimiter(header: bytes) -> str:
 
 def _parse(data: bytes, path: Path, key: str) -> dict[str, Record]:
     """Rows this sink serialized itself (a chunk with the header line before it)."""
+    pd = _pandas()
     try:
         frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
     except (UnicodeDecodeError, pd.errors.ParserError) as exc:  # our own bytes: not expected
@@ -364,7 +375,7 @@ def _csv_bytes(rows: Sequence[Record], columns: tuple[str, ...], *, header: bool
     # Neutralized as plain strings before pandas sees them: half the cost of doing it per
     # column on the frame, for the few hundred rows of a batch.
     cells = [[neutralize(str(row.get(c) or "")) for c in columns] for row in rows]
-    frame = pd.DataFrame(cells, columns=list(columns), dtype=object)
+    frame = _pandas().DataFrame(cells, columns=list(columns), dtype=object)
     text = frame.to_csv(None, index=False, header=header, lineterminator="\r\n")
     return str(text).encode("utf-8", errors="replace")  # a lone surrogate must not stop a run
 

@@ -92,7 +92,7 @@ def parse(
     with clean_errors():
         options = None  # the parsers' defaults; not imported here, the workers do that
         if config_path is not None or default_days is not None:
-            from parsers.extract import Options
+            from parsers.options import Options
             from pipeline.wiring import parsing_options
 
             options = Options()

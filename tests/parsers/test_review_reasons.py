@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
-from parsers.extract import Campaign, Options, extract
+from parsers.extract import extract
+from parsers.options import Campaign, Options
 from parsers.records import Reason, failure_id
 from tests.pipeline.mailgen import code_for
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from config.errors import TransientError
-from parsers.extract import Options
+from parsers.options import Options
 from parsers.records import Extraction, Failure, Reason
 from pipeline.run import Job, sync
 from pipeline.state import State

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from config.settings import ImapSettings
-from parsers.extract import Options
+from parsers.options import Options
 from parsers.records import Extraction
 from pipeline.run import Job, sync
 from pipeline.state import State

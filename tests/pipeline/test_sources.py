@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from parsers.extract import Options
+from parsers.options import Options
 from parsers.records import Extraction
 from pipeline.run import Job, sync
 from pipeline.state import State

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from parsers.extract import Options, extract
+from parsers.extract import extract
+from parsers.options import Options
 from pipeline.workers import TEST_FAULTS_ENV, Pool
 from sources import RawMessage
 from sources.files import read_paths
